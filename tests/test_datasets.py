@@ -1,0 +1,115 @@
+import gzip
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import toposcope as ts
+from toposcope.datasets import DEBIAN_FASHION_MNIST, read_idx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _class_cloud(split, c):
+    X, y = split.train.tensors
+    return X[y == c]
+
+
+def test_nine_rings_sizes_and_balance():
+    s = ts.nine_rings()
+    X, y = s.train.tensors
+    assert X.shape == (16_000, 3) and X.dtype == torch.float32 and y.dtype == torch.int64
+    assert len(s.test) == 2_000
+    assert set(y.tolist()) == {0, 1}
+    assert X.abs().max() <= 1.1
+
+
+@pytest.mark.parametrize("c", [0, 1])
+def test_nine_rings_topology_per_class(c):
+    r = ts.betti_numbers(_class_cloud(ts.nine_rings(), c))
+    assert r.betti == (9, 9)
+
+
+@pytest.mark.parametrize(("c", "expected"), [(0, (9, 0, 9)), (1, (18, 0, 18))])
+def test_nine_spheres_topology_per_class(c, expected):
+    r = ts.betti_numbers(_class_cloud(ts.nine_spheres(), c), maxdim=2)
+    assert r.betti == expected
+
+
+@pytest.mark.parametrize("make", [ts.nine_rings, ts.nine_spheres])
+def test_same_seed_same_data(make):
+    a, b, c = make(600, 60, seed=1), make(600, 60, seed=1), make(600, 60, seed=2)
+    for t1, t2 in zip(a.train.tensors + a.test.tensors, b.train.tensors + b.test.tensors, strict=True):
+        assert torch.equal(t1, t2)
+    assert not torch.equal(a.train.tensors[0], c.train.tensors[0])
+
+
+@pytest.mark.parametrize("name", ["nine_rings", "nine_spheres"])
+def test_recorded_defaults_regenerate(name):
+    # data/datasets.json records the parameters and a fingerprint of every default data set.
+    record = json.loads((ROOT / "data" / "datasets.json").read_text())[name]
+    split = getattr(ts, name)(**record["parameters"])
+    X = split.train.tensors[0].double()
+    assert X.sum().item() == pytest.approx(record["train_coordinate_sum"], abs=1e-3)
+    assert split.train.tensors[1].sum().item() == record["train_label_sum"]
+
+
+def test_synthetic_bad_sizes():
+    with pytest.raises(ValueError, match="at least"):
+        ts.nine_rings(10, 0)
+    with pytest.raises(ValueError, match="radii"):
+        ts.nine_spheres(radii=(1.0, 0.5, 2.0))
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    code = {np.uint8: 0x08}[array.dtype.type]
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def test_fashion_mnist_reads_idx_files(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(7, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=7, dtype=np.uint8)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", labels)
+    ds = ts.fashion_mnist(tmp_path, split="test", normalize=False)
+    x, y = ds.tensors
+    assert x.shape == (7, 1, 28, 28) and x.dtype == torch.float32
+    assert torch.allclose(x[:, 0] * 255, torch.from_numpy(images).float())
+    assert y.tolist() == labels.tolist()
+    monkeypatch.setenv("TOPOSCOPE_DATA", str(tmp_path))
+    assert len(ts.fashion_mnist(split="test", limit=3)) == 3
+
+
+def test_fashion_mnist_missing_files_explain(tmp_path):
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        ts.fashion_mnist(tmp_path)
+    with pytest.raises(ValueError, match="split"):
+        ts.fashion_mnist(tmp_path, split="val")
+
+
+def test_read_idx_rejects_garbage(tmp_path):
+    bad = tmp_path / "x.gz"
+    with gzip.open(bad, "wb") as f:
+        f.write(b"not an idx file")
+    with pytest.raises(ValueError, match="magic"):
+        read_idx(bad)
+    short = tmp_path / "y.gz"
+    with gzip.open(short, "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, 10) + b"abc")
+    with pytest.raises(ValueError, match="announces 10 bytes"):
+        read_idx(short)
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
+def test_fashion_mnist_real_files():
+    ds = ts.fashion_mnist(split="test")
+    x, y = ds.tensors
+    assert x.shape == (10_000, 1, 28, 28) and len(y) == 10_000
+    assert sorted(torch.bincount(y).tolist()) == [1000] * 10
+    assert abs(x.mean().item()) < 0.05

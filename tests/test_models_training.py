@@ -1,0 +1,90 @@
+import pytest
+import torch
+from torch import nn
+
+import toposcope as ts
+
+
+def test_mlp_layout_and_names():
+    m = ts.MLP(3)
+    names = [n for n, _ in m.named_children()]
+    assert names[:2] == ["fc1", "act1"] and names[-1] == "logits" and len(names) == 19
+    assert m(torch.zeros(5, 3)).shape == (5, 2)
+    assert ts.activation_layers(m) == [f"act{i}" for i in range(1, 10)]
+
+
+def test_mlp_per_layer_activations():
+    m = ts.MLP(3, hidden=[4, 4, 4], activations={"act2": "topo_sine"})
+    assert isinstance(m.act1, nn.ReLU) and isinstance(m.act2, ts.TopoSine) and isinstance(m.act3, nn.ReLU)
+    m = ts.MLP(3, hidden=[4, 4], activation="tanh", activations=[None, ts.TopoSine(negative="relu")])
+    assert isinstance(m.act1, nn.Tanh) and m.act2.negative == "relu"
+    assert m.act1 is not ts.MLP(3, hidden=[4, 4], activation="tanh").act1
+
+
+def test_mlp_bad_arguments():
+    with pytest.raises(ValueError, match="unknown slots"):
+        ts.MLP(3, hidden=[4], activations={"act7": "relu"})
+    with pytest.raises(ValueError, match="1 slots"):
+        ts.MLP(3, hidden=[4], activations=["relu", "tanh"])
+    with pytest.raises(ValueError, match="unknown activation"):
+        ts.MLP(3, activation="swish")
+    with pytest.raises(ValueError, match="positive"):
+        ts.MLP(0)
+
+
+@pytest.mark.parametrize(("size", "channels"), [(28, 1), (32, 1), (32, 3)])
+def test_paper_cnn_shapes(size, channels):
+    m = ts.PaperCNN(in_channels=channels, image_size=size, activations={"act1": "topo_sine"})
+    assert m(torch.zeros(2, channels, size, size)).shape == (2, 10)
+    assert [n for n, _ in m.named_children()] == [
+        "conv0", "act0", "pool0", "conv1", "act1", "pool1", "conv2", "act2", "flatten", "dense0", "act3", "logits"
+    ]  # fmt: skip
+    assert isinstance(m.act1, ts.TopoSine)
+    with pytest.raises(ValueError, match="too small"):
+        ts.PaperCNN(image_size=12)
+
+
+def _run(seed: int):
+    data = ts.nine_rings(800, 200, seed=0)
+    torch.manual_seed(seed)
+    model = ts.MLP(3, hidden=[16] * 3)
+    return ts.fit(model, data.train, data.test, epochs=3, batch_size=64, lr=1e-2, seed=seed, progress=False)
+
+
+def test_fit_is_deterministic_on_cpu():
+    a, b, c = _run(0), _run(0), _run(1)
+    for key in ("loss", "train_acc", "test_acc"):
+        assert a.column(key) == b.column(key)
+    assert a.column("loss") != c.column("loss")
+    assert a.device == "cpu"
+
+
+def test_fit_learns_and_reports_target():
+    data = ts.nine_rings(2000, 200, seed=0)
+    torch.manual_seed(0)
+    model = ts.MLP(3, hidden=[32] * 3)
+    h = ts.fit(model, data.train, data.test, epochs=40, batch_size=64, lr=1e-2, target_accuracy=0.8,
+               stop_at_target=True, progress=False)  # fmt: skip
+    assert h.epoch_reached is not None and len(h.records) == h.epoch_reached
+    assert h.records[-1]["train_acc"] >= 0.8
+    assert list(h.to_frame().columns) == ["epoch", "loss", "train_acc", "test_acc", "time"]
+
+
+def test_fit_calls_callbacks():
+    seen = []
+    data = ts.nine_rings(200, 0, seed=0)
+    ts.fit(ts.MLP(3, hidden=[4]), data.train, epochs=2, progress=False, callbacks=[lambda m, e, r: seen.append(e)])
+    assert seen == [0, 1, 2]
+
+
+def test_fit_bad_input():
+    model = ts.MLP(3, hidden=[4])
+    X = torch.zeros(10, 3)
+    with pytest.raises(ValueError, match="10 inputs but 9 labels"):
+        ts.fit(model, (X, torch.zeros(9, dtype=torch.long)), progress=False)
+    with pytest.raises(TypeError, match="integer class indices"):
+        ts.fit(model, (X, torch.zeros(10)), progress=False)
+    with pytest.raises(ValueError, match="optimizer"):
+        ts.fit(model, (X, torch.zeros(10, dtype=torch.long)), optimizer="lbfgs", progress=False)
+    with pytest.raises(ValueError, match="target_accuracy"):
+        ts.fit(model, (X, torch.zeros(10, dtype=torch.long)), target_accuracy=95, progress=False)

@@ -1,0 +1,144 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import circle, sphere, torus
+
+import toposcope as ts
+
+
+def test_circle():
+    r = ts.betti_numbers(circle())
+    assert r.betti == (1, 1)
+    assert r.method == "knn" and r.params["k"] == 14 and r.params["scale"] == 2
+    assert r.n_points == r.n_input == 200
+
+
+def test_two_disjoint_circles():
+    X = np.r_[circle(), circle(centre=(5, 0))]
+    assert ts.betti_numbers(X).betti == (2, 2)
+
+
+def test_three_clusters():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(100, 4)) * 0.1 + 10 * c for c in range(3)])
+    r = ts.betti_numbers(X, maxdim=0)
+    assert r.betti == (3,)
+
+
+def test_torus():
+    assert ts.betti_numbers(torus(), maxdim=2).betti == (1, 2, 1)
+
+
+def test_sphere():
+    assert ts.betti_numbers(sphere(), maxdim=2).betti == (1, 0, 1)
+
+
+def test_accepts_tensor_and_float32():
+    X = torch.as_tensor(circle(), dtype=torch.float32)
+    assert ts.betti_numbers(X).betti == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs"),
+    [("rips", {"scale": 0.3}), ("persistence", {"min_persistence": 0.5}), ("knn", {"k": 8, "scale": 3})],
+)
+def test_other_methods_on_circle_and_two_circles(method, kwargs):
+    assert ts.betti_numbers(circle(), method=method, **kwargs).betti == (1, 1)
+    X = np.r_[circle(), circle(centre=(5, 0))]
+    assert ts.betti_numbers(X, method=method, **kwargs).betti == (2, 2)
+
+
+def test_rips_scale_matters():
+    # Below the spacing of the points nothing is joined; far above it the loop fills in.
+    n = 100
+    spacing = 2 * np.sin(np.pi / n)
+    assert ts.betti_numbers(circle(n), method="rips", scale=spacing / 2).betti == (n, 0)
+    assert ts.betti_numbers(circle(n), method="rips", scale=2.5).betti == (1, 0)
+
+
+def test_duplicates_are_merged():
+    X = np.r_[circle(), circle()]
+    r = ts.betti_numbers(X)
+    assert r.betti == (1, 1) and r.n_points == 200 and r.n_input == 400
+
+
+def test_subsampling_warns_and_is_seeded():
+    X = circle(3000)
+    with pytest.warns(ts.SubsampleWarning, match="3000 distinct points, more than max_points=500"):
+        r = ts.betti_numbers(X, max_points=500)
+    assert r.betti == (1, 1) and r.n_points == 500
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ts.SubsampleWarning)
+        a = ts.subsample(X, 50, "random", seed=3)
+        b = ts.subsample(X, 50, "random", seed=3)
+        c = ts.subsample(X, 50, "random", seed=4)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_maxmin_covers_evenly():
+    X = circle(1000)
+    idx = ts.subsample(X, 20, "maxmin", seed=0)
+    angles = np.sort(np.arctan2(X[idx, 1], X[idx, 0]))
+    gaps = np.diff(np.r_[angles, angles[0] + 2 * np.pi])
+    assert gaps.max() < 2 * (2 * np.pi / 20)
+
+
+def test_knn_hop_matrix():
+    X = circle(50)
+    D = ts.knn_hop_matrix(X, k=3, max_hops=2).toarray()
+    # k=3 joins each point to its two neighbours on the circle: a cycle graph.
+    assert D[0, 1] == 1 and D[0, 49] == 1 and D[0, 2] == 2 and D[0, 3] == 0 and D[0, 0] == 0
+    assert np.array_equal(D, D.T)
+    full = ts.knn_hop_matrix(X, k=3, max_hops=None).toarray()
+    assert full[0, 25] == 25
+
+
+def test_persistence_diagrams_for_persim():
+    dgms = ts.persistence(circle(), maxdim=1)
+    assert len(dgms) == 2 and dgms[1].shape[1] == 2
+    long_bars = dgms[1][dgms[1][:, 1] - dgms[1][:, 0] > 0.5]
+    assert len(long_bars) == 1
+    hops = ts.persistence(circle(), metric="knn", thresh=2)
+    assert np.isinf(hops[1][:, 1]).sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        (np.array([[0.0, 1.0], [np.nan, 1.0], [2.0, 2.0]]), ValueError, "NaN or inf"),
+        (np.array([[0.0, 1.0], [np.inf, 1.0]]), ValueError, "NaN or inf"),
+        (np.arange(10.0), ValueError, "2-D array"),
+        (np.zeros((1, 3)), ValueError, "at least 2 points"),
+        (np.array([["a", "b"], ["c", "d"]]), TypeError, "real numbers"),
+        (np.zeros((3, 2), dtype=complex), TypeError, "real numbers"),
+    ],
+)
+def test_bad_clouds(X, error, match):
+    with pytest.raises(error, match=match):
+        ts.betti_numbers(X)
+
+
+def test_bad_parameters():
+    X = circle()
+    with pytest.raises(ValueError, match="method must be one of"):
+        ts.betti_numbers(X, method="alpha")
+    with pytest.raises(ValueError, match="needs a positive, finite scale"):
+        ts.betti_numbers(X, method="rips")
+    with pytest.raises(ValueError, match="needs min_persistence"):
+        ts.betti_numbers(X, method="persistence")
+    with pytest.raises(ValueError, match="number of hops"):
+        ts.betti_numbers(X, scale=1.5)
+    with pytest.raises(ValueError, match="k \\(neighbours"):
+        ts.betti_numbers(X, k=1)
+    with pytest.raises(ValueError, match="maxdim"):
+        ts.betti_numbers(X, maxdim=-1)
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        ts.betti_numbers(X, max_points=10, sampling="grid")
+
+
+def test_k_larger_than_cloud_warns():
+    with pytest.warns(UserWarning, match="k=14 is more than the 5 points"):
+        r = ts.betti_numbers(circle(5))
+    assert r.betti == (1, 0) and r.params["k"] == 5

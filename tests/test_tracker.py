@@ -1,0 +1,94 @@
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+import toposcope as ts
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def rings():
+    return ts.nine_rings(4000, 0, seed=0).train.tensors
+
+
+def test_one_row_per_layer_class_dim(rings):
+    X, y = rings
+    torch.manual_seed(0)
+    model = ts.MLP(3, hidden=[8] * 3)
+    tracker = ts.BettiTracker(model)
+    df = tracker.profile(X, y, epoch=0)
+    assert tracker.layers == ["input", "act1", "act2", "act3", "logits"]
+    assert len(df) == 5 * 2 * 2
+    assert not df.duplicated(["layer", "class", "dim"]).any()
+    assert list(df.columns) == ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
+    # The input layer is the data itself: nine rings per class.
+    inp = df[df.layer == "input"]
+    assert inp.betti.tolist() == [9, 9, 9, 9]
+    assert (df.n_points <= 1000).all()
+
+
+def test_all_classes_together_and_predicted_labels(rings):
+    X, y = rings
+    model = ts.MLP(3, hidden=[8])
+    df = ts.BettiTracker(model, per_class=False, samples_per_class=200).profile(X, y)
+    assert set(df["class"]) == {"all"} and len(df) == 3 * 2
+    df = ts.BettiTracker(model, layers=["act1"], labels="predicted", samples_per_class=200).profile(X, y)
+    assert set(df["layer"]) == {"act1"}
+
+
+def test_hooks_removed_even_when_forward_raises():
+    class Boom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            self.act(self.fc(x))
+            raise RuntimeError("boom")
+
+    model = Boom()
+    tracker = ts.BettiTracker(model)
+    with pytest.raises(RuntimeError, match="boom"):
+        tracker.profile(torch.randn(20, 3), torch.zeros(20, dtype=torch.long))
+    assert all(not m._forward_hooks for m in model.modules())
+    assert model.training  # mode restored
+
+
+def test_hooks_removed_after_profile(rings):
+    X, y = rings
+    model = ts.MLP(3, hidden=[8])
+    model.eval()
+    ts.BettiTracker(model, samples_per_class=100).profile(X, y)
+    assert all(not m._forward_hooks for m in model.modules())
+    assert not model.training
+
+
+def test_callback_records_every_n_epochs(rings):
+    X, y = rings
+    data = (X, y)
+    model = ts.MLP(3, hidden=[8])
+    tracker = ts.BettiTracker(model, samples_per_class=100)
+    ts.fit(model, data, epochs=4, progress=False, callbacks=[tracker.callback(X, y, every=2)])
+    assert sorted(tracker.frame.epoch.unique()) == [0, 2, 4]
+    ax = ts.plot_betti_profile(tracker.frame)
+    assert len(ax.lines) == 4  # (b0, b1) x (class 0, class 1)
+    ax = ts.plot_betti_epochs(tracker.frame, "act1")
+    assert len(ax.lines) == 4 and list(ax.lines[0].get_xdata()) == [0, 2, 4]
+
+
+def test_tracker_bad_input(rings):
+    X, y = rings
+    model = ts.MLP(3, hidden=[8])
+    with pytest.raises(ValueError, match="unknown layer"):
+        ts.BettiTracker(model, layers=["conv9"])
+    with pytest.raises(ValueError, match="one label per input"):
+        ts.BettiTracker(model).profile(X[:10], y[:9])
+    with pytest.raises(ValueError, match="labels must be"):
+        ts.BettiTracker(model, labels="soft")
+    with pytest.raises(TypeError, match=r"nn\.Module"):
+        ts.BettiTracker("model")
+    with pytest.raises(ValueError, match="no rows for layer"):
+        ts.plot_betti_epochs(ts.BettiTracker(model, samples_per_class=50).profile(X, y), "act7")

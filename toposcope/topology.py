@@ -1,0 +1,375 @@
+"""Betti numbers and persistence diagrams of point clouds.
+
+The default recipe is that of Naitzat, Zhitnikov & Lim (JMLR 2020): join every
+point to its nearest neighbours, measure distance as the number of hops in that
+graph, and read the Betti numbers of the Vietoris-Rips (flag) complex at a fixed
+number of hops.  Measuring in hops makes the recipe blind to the overall size of
+a cloud, which changes a lot from one layer of a network to the next.
+
+All homology is computed by ripser (scikit-tda).  The fixed-scale methods hand it
+a sparse matrix that holds only the edges the complex at that scale can use, so
+it never builds the full filtration.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from ripser import ripser
+from scipy import sparse
+from scipy.sparse.csgraph import shortest_path
+from sklearn.neighbors import kneighbors_graph, radius_neighbors_graph
+
+__all__ = [
+    "BettiResult",
+    "SubsampleWarning",
+    "betti_numbers",
+    "knn_hop_matrix",
+    "persistence",
+    "subsample",
+]
+
+METHODS = ("knn", "rips", "persistence")
+SAMPLINGS = ("maxmin", "random")
+DEFAULT_K = 14
+DEFAULT_HOPS = 2
+DEFAULT_MAX_POINTS = 12_000
+
+
+class SubsampleWarning(UserWarning):
+    """Issued when a point cloud is larger than ``max_points`` and is subsampled."""
+
+
+@dataclass(frozen=True)
+class BettiResult:
+    """Betti numbers of one point cloud and how they were computed.
+
+    Attributes
+    ----------
+    betti : tuple of int
+        ``betti[d]`` is the Betti number in dimension ``d``, for ``d = 0..maxdim``.
+    method : str
+        ``"knn"``, ``"rips"`` or ``"persistence"``.
+    params : dict
+        The parameters of the method (``k``, ``scale``, ``min_persistence``,
+        ``sampling``, ``seed``...).
+    n_points : int
+        Points the homology was computed on: distinct points, after subsampling.
+    n_input : int
+        Points in the cloud as given.
+    """
+
+    betti: tuple[int, ...]
+    method: str
+    params: dict[str, Any] = field(default_factory=dict)
+    n_points: int = 0
+    n_input: int = 0
+
+    def __getitem__(self, dim: int) -> int:
+        return self.betti[dim]
+
+    def __iter__(self):
+        return iter(self.betti)
+
+    def __len__(self) -> int:
+        return len(self.betti)
+
+
+def as_point_cloud(X: Any, name: str = "X") -> np.ndarray:
+    """Validate a point cloud and return it as a float64 ``(n, d)`` array.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not an array-like of real numbers.
+    ValueError
+        If ``X`` is not 2-D, has fewer than 2 points or holds NaN or inf.
+    """
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    try:
+        arr = np.asarray(X)
+    except Exception as err:  # ragged lists and other odd inputs
+        raise TypeError(f"{name} must be an (n, d) array of numbers: {err}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must hold real numbers; got complex values")
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_points, n_features); got shape {arr.shape}. "
+            "Reshape a 1-D array with X.reshape(-1, 1); flatten feature maps with X.reshape(len(X), -1)."
+        )
+    if arr.shape[0] < 2:
+        raise ValueError(f"{name} needs at least 2 points; got {arr.shape[0]}")
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} has no coordinates (shape {arr.shape})")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        bad = int((~np.isfinite(arr)).any(axis=1).sum())
+        raise ValueError(f"{name} holds NaN or inf in {bad} of {arr.shape[0]} points")
+    return arr
+
+
+def subsample(X: np.ndarray, n: int, method: str = "maxmin", seed: int = 0) -> np.ndarray:
+    """Choose ``n`` points of a cloud; return their indices (sorted).
+
+    Parameters
+    ----------
+    X : (N, d) array
+    n : int
+        Number of points to keep; all are kept when ``n >= N``.
+    method : {"maxmin", "random"}
+        ``"maxmin"`` is the greedy farthest-point sample: it starts at a seeded
+        random point and adds, one at a time, the point farthest from those
+        chosen, which covers the cloud evenly (good for topology).
+        ``"random"`` draws uniformly without replacement.
+    seed : int
+        Seed of the random start or draw.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    N = len(X)
+    if method not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}; got {method!r}")
+    if n < 1:
+        raise ValueError(f"cannot subsample to {n} points")
+    if n >= N:
+        return np.arange(N)
+    rng = np.random.default_rng(seed)
+    if method == "random":
+        return np.sort(rng.choice(N, size=n, replace=False))
+    chosen = np.empty(n, dtype=np.int64)
+    chosen[0] = rng.integers(N)
+    sq_norms = np.einsum("ij,ij->i", X, X)
+    mind = np.full(N, np.inf)
+    for i in range(1, n):
+        c = X[chosen[i - 1]]
+        d = sq_norms - 2.0 * (X @ c) + c @ c
+        np.minimum(mind, d, out=mind)
+        chosen[i] = int(np.argmax(mind))
+    return np.sort(chosen)
+
+
+def _prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int]:
+    """Validate, drop duplicate points, subsample with a warning; return (cloud, n_input)."""
+    arr = as_point_cloud(X)
+    n_input = len(arr)
+    arr = np.unique(arr, axis=0)  # a layer that maps several inputs to one point leaves one point
+    if max_points is not None and len(arr) > max_points:
+        warnings.warn(
+            f"point cloud has {len(arr)} distinct points, more than max_points={max_points}: "
+            f"computing on a {sampling} subsample of {max_points} points (seed={seed})",
+            SubsampleWarning,
+            stacklevel=3,
+        )
+        arr = arr[subsample(arr, max_points, sampling, seed)]
+    return arr, n_input
+
+
+def _check_k(k: int, n: int) -> int:
+    if int(k) != k or k < 2:
+        raise ValueError(f"k (neighbours per point, the point itself counted) must be an integer >= 2; got {k}")
+    if k > n:
+        warnings.warn(f"k={k} is more than the {n} points of the cloud: using k={n}", stacklevel=4)
+    return int(min(k, n))
+
+
+def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEFAULT_HOPS) -> sparse.coo_matrix:
+    """Hop distances in the symmetric k-nearest-neighbour graph of a cloud.
+
+    Parameters
+    ----------
+    X : (n, d) array
+        Distinct points.
+    k : int
+        Neighbours per point, the point itself counted (so ``k - 1`` others).
+        Two points are joined when either is among the other's neighbours.
+    max_hops : int or None
+        Keep only pairs at most this many hops apart (``None``: all connected
+        pairs).  The matrix then holds exactly the edges that the Rips complex at
+        ``max_hops`` can use.
+
+    Returns
+    -------
+    scipy.sparse.coo_matrix
+        ``(n, n)``, symmetric, ``D[i, j]`` = hops from ``i`` to ``j`` (absent:
+        farther than ``max_hops`` or disconnected; the diagonal is empty).
+    """
+    n = len(X)
+    A = kneighbors_graph(X, n_neighbors=k - 1, mode="connectivity", include_self=False)
+    A = ((A + A.T) > 0).astype(np.int32).tocsr()
+    if max_hops is None:
+        D = shortest_path(A, method="D", unweighted=True, directed=False)
+        i, j = np.nonzero(np.isfinite(D) & (D > 0))
+        return sparse.coo_matrix((D[i, j], (i, j)), shape=(n, n))
+    if int(max_hops) != max_hops or max_hops < 1:
+        raise ValueError(f"max_hops must be a positive integer; got {max_hops}")
+    # reach[j] marks pairs at most j + 1 hops apart; the hop distance of a pair is
+    # (number of levels) - (number of levels at which it is already reached) + 1.
+    reach = [A]
+    for _ in range(1, int(max_hops)):
+        R = reach[-1]
+        reach.append(((R + R @ A) > 0).astype(np.int32))
+    D = (reach[-1] * len(reach) - sum(reach[:-1], sparse.csr_matrix((n, n), dtype=np.int32))).tocoo()
+    keep = D.row != D.col
+    return sparse.coo_matrix((D.data[keep].astype(np.float64), (D.row[keep], D.col[keep])), shape=(n, n))
+
+
+def _flag_complex_betti(edges: sparse.coo_matrix, maxdim: int) -> tuple[int, ...]:
+    """Betti numbers of the flag complex whose 1-skeleton is the graph ``edges``.
+
+    The bars alive at scale s of a filtration are the homology of its complex at
+    s, so every edge gets the same value: ripser then reduces one complex instead
+    of a filtration, which is faster and gives the same numbers.
+    """
+    ones = sparse.coo_matrix((np.ones(edges.nnz), (edges.row, edges.col)), shape=edges.shape)
+    dgms = ripser(ones, maxdim=maxdim, distance_matrix=True, thresh=1.0)["dgms"]
+    return tuple(int(np.isinf(d[:, 1]).sum()) for d in dgms)
+
+
+def betti_numbers(
+    X: Any,
+    maxdim: int = 1,
+    method: str = "knn",
+    *,
+    k: int = DEFAULT_K,
+    scale: float | None = None,
+    min_persistence: float | None = None,
+    max_points: int | None = DEFAULT_MAX_POINTS,
+    sampling: str = "maxmin",
+    seed: int = 0,
+) -> BettiResult:
+    """Betti numbers ``b0..b_maxdim`` of a point cloud.
+
+    Parameters
+    ----------
+    X : (n, d) array or tensor
+        The point cloud, one point per row.  Duplicate points are merged first.
+    maxdim : int, default 1
+        Highest homology dimension (2 gives voids; it costs more).
+    method : {"knn", "rips", "persistence"}, default "knn"
+        ``"knn"``: Naitzat et al.'s recipe.  Build the graph joining each point to
+        its ``k`` nearest neighbours (itself counted), measure distance in hops,
+        and count the homology classes of the Rips complex at ``scale`` hops
+        (default 2).  ``"rips"``: the Euclidean Rips complex at radius ``scale``
+        (required).  ``"persistence"``: full Euclidean Rips persistence; count
+        the bars longer than ``min_persistence`` (required), infinite bars
+        included.
+    k : int, default 14
+        Neighbours per point for ``"knn"``.
+    scale : float, optional
+        Hops (``"knn"``, a positive integer, default 2) or Euclidean distance
+        (``"rips"``).
+    min_persistence : float, optional
+        Bar length threshold for ``"persistence"``.
+    max_points : int or None, default 12000
+        Clouds with more distinct points are subsampled to this many, with a
+        :class:`SubsampleWarning`.  ``None`` never subsamples (beware: the cost
+        grows quickly with the number of points).
+    sampling : {"maxmin", "random"}, default "maxmin"
+        How to subsample (see :func:`subsample`).
+    seed : int, default 0
+        Seed of the subsample.
+
+    Returns
+    -------
+    BettiResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a cloud that is not 2-D, not finite, or has fewer than 2 points, and
+        on parameters that do not fit the method.
+
+    Notes
+    -----
+    Fixed-scale Betti numbers depend on sampling density: an evenly sampled
+    shape gives its true Betti numbers over a wide range of ``k``; a sparse or
+    uneven random sample of a surface can show spurious small loops and voids.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    if int(maxdim) != maxdim or maxdim < 0:
+        raise ValueError(f"maxdim must be a non-negative integer; got {maxdim}")
+    if max_points is not None and max_points < 2:
+        raise ValueError(f"max_points must be at least 2 or None; got {max_points}")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}; got {sampling!r}")
+    maxdim = int(maxdim)
+    params: dict[str, Any] = {"maxdim": maxdim, "max_points": max_points, "sampling": sampling, "seed": seed}
+
+    if method == "knn":
+        hops = DEFAULT_HOPS if scale is None else scale
+        if int(hops) != hops or hops < 1:
+            raise ValueError(f"scale for method 'knn' is a number of hops, a positive integer; got {scale}")
+        hops = int(hops)
+        arr, n_input = _prepare(X, max_points, sampling, seed)
+        k = _check_k(k, len(arr))
+        betti = _flag_complex_betti(knn_hop_matrix(arr, k=k, max_hops=hops), maxdim)
+        params.update(k=k, scale=hops)
+    elif method == "rips":
+        if scale is None or not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"method 'rips' needs a positive, finite scale (a Euclidean radius); got {scale}")
+        arr, n_input = _prepare(X, max_points, sampling, seed)
+        edges = radius_neighbors_graph(arr, radius=scale, mode="connectivity", include_self=False).tocoo()
+        betti = _flag_complex_betti(edges, maxdim)
+        params.update(scale=float(scale))
+    else:
+        if min_persistence is None or not (np.isfinite(min_persistence) and min_persistence >= 0):
+            raise ValueError(
+                f"method 'persistence' needs min_persistence, a non-negative bar length; got {min_persistence}"
+            )
+        arr, n_input = _prepare(X, max_points, sampling, seed)
+        dgms = ripser(arr, maxdim=maxdim)["dgms"]
+        params.update(min_persistence=float(min_persistence))
+        betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence)) for d in dgms)
+    return BettiResult(betti=betti, method=method, params=params, n_points=len(arr), n_input=n_input)
+
+
+def persistence(
+    X: Any,
+    maxdim: int = 1,
+    metric: str = "euclidean",
+    *,
+    k: int = DEFAULT_K,
+    thresh: float = math.inf,
+    max_points: int | None = DEFAULT_MAX_POINTS,
+    sampling: str = "maxmin",
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """Persistence diagrams of the Rips filtration of a point cloud.
+
+    Parameters
+    ----------
+    X : (n, d) array or tensor
+    maxdim : int, default 1
+    metric : {"euclidean", "knn"}, default "euclidean"
+        ``"knn"`` filters by hop distance in the k-nearest-neighbour graph (the
+        filtration whose slice at 2 hops gives the default Betti numbers).
+    k : int, default 14
+        Neighbours per point for ``metric="knn"``.
+    thresh : float, default inf
+        Stop the filtration at this scale (bars still alive get death ``inf``).
+    max_points, sampling, seed
+        As in :func:`betti_numbers`.
+
+    Returns
+    -------
+    list of (m, 2) arrays
+        ``dgms[d]`` holds the (birth, death) pairs in dimension ``d``: the format
+        of ``ripser(...)["dgms"]``, ready for ``persim.plot_diagrams``.
+    """
+    if metric not in ("euclidean", "knn"):
+        raise ValueError(f"metric must be 'euclidean' or 'knn'; got {metric!r}")
+    arr, _ = _prepare(X, max_points, sampling, seed)
+    if metric == "euclidean":
+        return ripser(arr, maxdim=maxdim, thresh=thresh)["dgms"]
+    k = _check_k(k, len(arr))
+    max_hops = None if math.isinf(thresh) else max(1, math.floor(thresh))
+    D = knn_hop_matrix(arr, k=k, max_hops=max_hops)
+    return ripser(D, maxdim=maxdim, distance_matrix=True, thresh=thresh)["dgms"]

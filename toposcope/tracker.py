@@ -1,0 +1,249 @@
+"""Betti numbers of every layer's activations, per class, across training."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .activations import TopoSine
+from .topology import betti_numbers
+
+__all__ = ["BettiTracker", "activation_layers"]
+
+INPUT, LOGITS = "input", "logits"
+COLUMNS = ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
+
+
+def _is_activation(module: nn.Module) -> bool:
+    if isinstance(module, TopoSine):
+        return True
+    return type(module).__module__ == "torch.nn.modules.activation" and not isinstance(module, nn.MultiheadAttention)
+
+
+def activation_layers(model: nn.Module) -> list[str]:
+    """Names of the activation modules of ``model``, in registration order."""
+    return [name for name, m in model.named_modules() if name and _is_activation(m)]
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+class BettiTracker:
+    """Record the Betti numbers of a network's layer activations.
+
+    For each chosen layer, the activations of a set of inputs form a point
+    cloud (one point per input, flattened); the tracker computes its Betti
+    numbers per class with :func:`toposcope.betti_numbers`.
+
+    Parameters
+    ----------
+    model : nn.Module
+    layers : sequence of str, optional
+        Module names (as in ``model.named_modules()``) whose outputs to track,
+        plus the pseudo-layers ``"input"`` (the model's input) and ``"logits"``
+        (the model's output).  Default: ``"input"``, every activation module,
+        ``"logits"``.
+    maxdim : int, default 1
+        Highest Betti number.
+    per_class : bool, default True
+        One cloud per class; ``False`` uses all points together (class ``"all"``).
+    labels : {"true", "predicted"}, default "true"
+        Split classes by the true labels or by the model's predictions.
+    samples_per_class : int or None, default 1000
+        Inputs drawn (seeded, without replacement) from each true class once per
+        :meth:`profile` call, so that every layer sees the same inputs.
+        ``None`` uses all inputs.
+    batch_size : int, default 4096
+        Forward-pass batch size.
+    seed : int, default 0
+        Seed of the draw of inputs.
+    progress : bool, default False
+        A progress bar over the clouds of a profile.
+    **betti_kwargs
+        Passed to :func:`toposcope.betti_numbers` (``method``, ``k``, ``scale``,
+        ``max_points``...).
+
+    Attributes
+    ----------
+    records : list of dict
+        Every row recorded so far; :attr:`frame` as a ``DataFrame``.
+
+    Examples
+    --------
+    >>> tracker = BettiTracker(model)                       # doctest: +SKIP
+    >>> df = tracker.profile(X, y)                          # one row per layer, class, dim
+    >>> fit(model, train, callbacks=[tracker.callback(X, y, every=5)])
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layers: Sequence[str] | None = None,
+        *,
+        maxdim: int = 1,
+        per_class: bool = True,
+        labels: str = "true",
+        samples_per_class: int | None = 1000,
+        batch_size: int = 4096,
+        seed: int = 0,
+        progress: bool = False,
+        **betti_kwargs: Any,
+    ) -> None:
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
+        if labels not in ("true", "predicted"):
+            raise ValueError(f"labels must be 'true' or 'predicted'; got {labels!r}")
+        if samples_per_class is not None and samples_per_class < 2:
+            raise ValueError(f"samples_per_class must be at least 2 or None; got {samples_per_class}")
+        modules = dict(model.named_modules())
+        if layers is None:
+            layers = [INPUT, *activation_layers(model), LOGITS]
+        layers = list(layers)
+        unknown = [name for name in layers if name not in modules and name not in (INPUT, LOGITS)]
+        if unknown or not layers:
+            raise ValueError(
+                f"unknown layer(s) {unknown}; choose among 'input', 'logits' and the modules "
+                f"{[n for n in modules if n]}"
+            )
+        self.model = model
+        self.layers = layers
+        self.maxdim = maxdim
+        self.per_class = per_class
+        self.labels = labels
+        self.samples_per_class = samples_per_class
+        self.batch_size = batch_size
+        self.seed = seed
+        self.progress = progress
+        self.betti_kwargs = betti_kwargs
+        self.records: list[dict[str, Any]] = []
+
+    @contextmanager
+    def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
+        """Register forward hooks on the tracked modules; always remove them.
+
+        Yields a dict ``layer -> list of captured output batches`` (flattened,
+        detached, on the CPU) that fills as the model runs.
+        """
+        store: dict[str, list[torch.Tensor]] = {name: [] for name in self.layers}
+        modules = dict(self.model.named_modules())
+        handles = []
+
+        def save(name: str):
+            def hook(module, inputs, output):
+                out = output[0] if isinstance(output, (tuple, list)) else output
+                store[name].append(out.detach().flatten(1).float().cpu())
+
+            return hook
+
+        try:
+            for name in self.layers:
+                if name not in (INPUT, LOGITS):
+                    handles.append(modules[name].register_forward_hook(save(name)))
+            yield store
+        finally:
+            for h in handles:
+                h.remove()
+
+    @torch.no_grad()
+    def activations(self, X: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Run ``X`` through the model in eval mode; return (layer -> (n, features), logits)."""
+        device = _model_device(self.model)
+        was_training = self.model.training
+        self.model.eval()
+        logits = []
+        try:
+            with self.hooked() as store:
+                for i in range(0, len(X), self.batch_size):
+                    xb = X[i : i + self.batch_size]
+                    if INPUT in store:
+                        store[INPUT].append(xb.flatten(1).float().cpu())
+                    out = self.model(xb.to(device))
+                    logits.append(out.detach().float().cpu())
+        finally:
+            self.model.train(was_training)
+        logits_t = torch.cat(logits)
+        store[LOGITS] = [logits_t.flatten(1)]
+        return {name: torch.cat(store[name]) for name in self.layers}, logits_t
+
+    def draw(self, y: torch.Tensor) -> torch.Tensor:
+        """Indices of the inputs a profile uses: up to ``samples_per_class`` per class, seeded."""
+        if self.samples_per_class is None:
+            return torch.arange(len(y))
+        rng = np.random.default_rng(self.seed)
+        keep = []
+        for c in torch.unique(y).tolist():
+            idx = torch.nonzero(y == c).flatten().numpy()
+            if len(idx) > self.samples_per_class:
+                idx = rng.choice(idx, size=self.samples_per_class, replace=False)
+            keep.append(np.sort(idx))
+        return torch.from_numpy(np.concatenate(keep))
+
+    def profile(self, X: Any, y: Any, epoch: int | None = None) -> pd.DataFrame:
+        """Betti numbers of every tracked layer, per class, for inputs ``X``.
+
+        Parameters
+        ----------
+        X : tensor (n, ...)
+            Inputs, in the shape the model takes.
+        y : tensor (n,)
+            Integer true labels (used to draw samples, and to split classes when
+            ``labels="true"``).
+        epoch : int, optional
+            Stored in the ``epoch`` column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``epoch, layer, layer_index, class, dim, betti, n_points``:
+            one row per (layer, class, dim).  The rows are also appended to
+            :attr:`records`.
+        """
+        X, y = torch.as_tensor(X), torch.as_tensor(y)
+        if y.ndim != 1 or len(X) != len(y):
+            raise ValueError(f"need one label per input: X has {len(X)} rows, y has shape {tuple(y.shape)}")
+        if len(X) < 2:
+            raise ValueError(f"need at least 2 inputs; got {len(X)}")
+        chosen = self.draw(y)
+        acts, logits = self.activations(X[chosen])
+        split = y[chosen] if self.labels == "true" else logits.argmax(1)
+        groups = [(c, split == c) for c in torch.unique(split).tolist()] if self.per_class else [("all", None)]
+        rows = []
+        jobs = [(li, name, c, mask) for li, name in enumerate(self.layers) for c, mask in groups]
+        for li, name, c, mask in tqdm(jobs, desc="Betti numbers", disable=not self.progress, leave=False):
+            cloud = acts[name] if mask is None else acts[name][mask]
+            if len(cloud) < 2:
+                continue  # a predicted class with a single member has no topology to speak of
+            result = betti_numbers(cloud, maxdim=self.maxdim, **self.betti_kwargs)
+            for dim, b in enumerate(result.betti):
+                rows.append(
+                    {"epoch": epoch, "layer": name, "layer_index": li, "class": c,
+                     "dim": dim, "betti": b, "n_points": result.n_points}
+                )  # fmt: skip
+        self.records.extend(rows)
+        return pd.DataFrame(rows, columns=COLUMNS)
+
+    def callback(self, X: Any, y: Any, every: int = 1):
+        """A :func:`toposcope.fit` callback that profiles ``(X, y)`` every ``every`` epochs (and at epoch 0)."""
+        if every < 1:
+            raise ValueError(f"every must be a positive number of epochs; got {every}")
+
+        def record(model: nn.Module, epoch: int, _record: dict) -> None:
+            if epoch % every == 0:
+                self.profile(X, y, epoch=epoch)
+
+        return record
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """All recorded rows as a ``DataFrame``."""
+        return pd.DataFrame(self.records, columns=COLUMNS)

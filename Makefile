@@ -11,23 +11,22 @@ PROFILE ?= smoke
 # Debian packages: the real Fashion-MNIST files and Chromium for the browser test of the site.
 # Installed when running as root; otherwise say what to install.
 system:
-	@if dpkg -s dataset-fashion-mnist chromium >/dev/null 2>&1; then :; \
+	@if dpkg -s dataset-fashion-mnist chromium chromium-driver >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist chromium; \
-	else echo "note: run 'sudo apt-get install dataset-fashion-mnist chromium' for the tests that need them"; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist chromium chromium-driver; \
+	else echo "note: run 'sudo apt-get install dataset-fashion-mnist chromium chromium-driver' for the tests that need them"; fi
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name toposcope --display-name "toposcope (Python 3)"
 	touch $@
 
 setup: system $(BIN)/.installed
 
 test: setup
-	$(BIN)/ruff check toposcope tests benchmarks
+	$(BIN)/ruff check toposcope tests benchmarks book
 	$(BIN)/python -m pytest
 
 book: setup

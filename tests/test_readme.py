@@ -3,10 +3,6 @@
 import re
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

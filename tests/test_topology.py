@@ -3,9 +3,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import circle, sphere, torus
 
 import toposcope as ts
+from toposcope.shapes import circle, clusters, sphere, torus
 
 
 def test_circle():
@@ -21,9 +21,7 @@ def test_two_disjoint_circles():
 
 
 def test_three_clusters():
-    rng = np.random.default_rng(0)
-    X = np.concatenate([rng.normal(size=(100, 4)) * 0.1 + 10 * c for c in range(3)])
-    r = ts.betti_numbers(X, maxdim=0)
+    r = ts.betti_numbers(clusters(3, 100, dim=4), maxdim=0)
     assert r.betti == (3,)
 
 
@@ -142,3 +140,19 @@ def test_k_larger_than_cloud_warns():
     with pytest.warns(UserWarning, match="k=14 is more than the 5 points"):
         r = ts.betti_numbers(circle(5))
     assert r.betti == (1, 0) and r.params["k"] == 5
+
+
+def test_barcode_plot_draws_one_bar_per_class():
+    dgms = ts.persistence(circle(60), maxdim=1)
+    ax = ts.plot_barcode(dgms, max_bars=5)
+    bars = [line for line in ax.lines if len(line.get_xdata()) == 2]
+    assert len(bars) == min(5, len(dgms[0])) + min(5, len(dgms[1]))
+
+
+@pytest.mark.parametrize("method", ["knn", "rips", "persistence"])
+def test_cloud_collapsed_to_one_point(method):
+    # A ReLU layer can map a whole class to one point: that is one component, no holes.
+    X = np.zeros((50, 4))
+    kwargs = {"knn": {}, "rips": {"scale": 1.0}, "persistence": {"min_persistence": 0.1}}[method]
+    r = ts.betti_numbers(X, maxdim=2, method=method, **kwargs)
+    assert r.betti == (1, 0, 0) and r.n_points == 1 and r.n_input == 50

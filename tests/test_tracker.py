@@ -1,11 +1,8 @@
-import matplotlib
 import pytest
 import torch
 from torch import nn
 
 import toposcope as ts
-
-matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")

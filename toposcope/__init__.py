@@ -9,18 +9,18 @@ Topology
     :func:`subsample`, :func:`knn_hop_matrix`, :class:`SubsampleWarning`
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`,
-    :func:`plot_betti_epochs`
+    :func:`plot_betti_epochs`, :func:`plot_barcode`
 Data, models, training
     ``toposcope.datasets`` (:func:`nine_rings`, :func:`nine_spheres`,
     :func:`fashion_mnist`), :class:`MLP`, :class:`PaperCNN`, :func:`fit`,
     :func:`evaluate`, :class:`History`
 """
 
-from . import datasets
+from . import datasets, shapes
 from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
 from .datasets import fashion_mnist, nine_rings, nine_spheres
 from .models import MLP, PaperCNN
-from .plotting import plot_betti_epochs, plot_betti_profile
+from .plotting import plot_barcode, plot_betti_epochs, plot_betti_profile
 from .topology import BettiResult, SubsampleWarning, betti_numbers, knn_hop_matrix, persistence, subsample
 from .tracker import BettiTracker, activation_layers
 from .training import History, evaluate, fit
@@ -47,8 +47,10 @@ __all__ = [
     "nine_rings",
     "nine_spheres",
     "persistence",
+    "plot_barcode",
     "plot_betti_epochs",
     "plot_betti_profile",
+    "shapes",
     "subsample",
     "topo_sine",
 ]

@@ -10,7 +10,6 @@ the true topology of every class.
 from __future__ import annotations
 
 import gzip
-import math
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -18,6 +17,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch.utils.data import TensorDataset
+
+from .shapes import sphere
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -125,15 +126,6 @@ def nine_rings(
     return _split(X, np.concatenate(labels), n_train, n_test, rng)
 
 
-def _fibonacci_sphere(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` near-evenly spaced unit vectors (a Fibonacci lattice), randomly rotated."""
-    i = np.arange(n) + 0.5
-    z = 1.0 - 2.0 * i / n
-    phi = i * math.pi * (3.0 - math.sqrt(5.0))
-    r = np.sqrt(1.0 - z**2)
-    return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1) @ _rotation(rng).T
-
-
 def nine_spheres(
     n_train: int = 16_000,
     n_test: int = 2_000,
@@ -183,7 +175,7 @@ def nine_spheres(
     for group, counts in enumerate(_counts(n_train + n_test, 27).reshape(9, 3)):
         centre = _CORNERS[group] * spacing
         for shell, (r, count) in enumerate(zip(radii, counts, strict=True)):
-            unit = _fibonacci_sphere(count, rng)
+            unit = sphere(count, rotation=_rotation(rng))
             rad = r * (1.0 + noise * rng.normal(size=(count, 1)))
             points.append(centre + unit * rad)
             labels.append(np.full(count, 0 if shell == 1 else 1))

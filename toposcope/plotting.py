@@ -1,10 +1,10 @@
-"""Plots of Betti-number tables recorded by :class:`toposcope.BettiTracker`."""
+"""Plots: Betti-number tables recorded by :class:`toposcope.BettiTracker`, and barcodes."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["plot_betti_epochs", "plot_betti_profile"]
+__all__ = ["plot_barcode", "plot_betti_epochs", "plot_betti_profile"]
 
 
 def _axes(ax):
@@ -76,4 +76,47 @@ def plot_betti_epochs(frame: pd.DataFrame, layer: str, ax=None, title: str | Non
     ax.set_ylabel("Betti number")
     ax.set_title(title or f"Betti numbers of {layer} during training")
     ax.legend(fontsize="small", ncol=2)
+    return ax
+
+
+def plot_barcode(dgms, ax=None, title: str | None = None, max_bars: int = 60):
+    """Draw persistence diagrams as a barcode: one horizontal bar per class, per dimension.
+
+    Parameters
+    ----------
+    dgms : list of (m, 2) arrays
+        ``dgms[d]`` holds (birth, death) pairs, as returned by
+        :func:`toposcope.persistence` or ``ripser``.  Infinite deaths are drawn to
+        the right edge with an arrow.
+    ax : matplotlib Axes, optional
+    max_bars : int, default 60
+        Longest bars kept per dimension (short bars are noise and clutter).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    finite = [d[np.isfinite(d[:, 1]), 1] for d in dgms if len(d)]
+    right = max((f.max() for f in finite if len(f)), default=1.0) * 1.1 or 1.0
+    row = 0
+    for dim, d in enumerate(dgms):
+        if not len(d):
+            continue
+        d = d[np.argsort(-(np.minimum(d[:, 1], right) - d[:, 0]))][:max_bars]
+        for birth, death in d:
+            end = right if np.isinf(death) else death
+            ax.plot([birth, end], [row, row], color=f"C{dim}", lw=2)
+            if np.isinf(death):
+                ax.annotate("", xy=(right, row), xytext=(right * 0.97, row), arrowprops={"arrowstyle": "->"})
+            row += 1
+        ax.plot([], [], color=f"C{dim}", lw=2, label=f"H{dim} ({len(d)} longest)")
+        row += 1
+    ax.set_yticks([])
+    ax.set_xlabel("scale")
+    ax.set_xlim(0, right * 1.02)
+    ax.set_title(title or "Barcode")
+    ax.legend(fontsize="small", loc="lower right")
     return ax

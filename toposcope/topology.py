@@ -307,26 +307,27 @@ def betti_numbers(
         hops = DEFAULT_HOPS if scale is None else scale
         if int(hops) != hops or hops < 1:
             raise ValueError(f"scale for method 'knn' is a number of hops, a positive integer; got {scale}")
-        hops = int(hops)
-        arr, n_input = _prepare(X, max_points, sampling, seed)
-        k = _check_k(k, len(arr))
-        betti = _flag_complex_betti(knn_hop_matrix(arr, k=k, max_hops=hops), maxdim)
-        params.update(k=k, scale=hops)
+        params.update(k=int(k), scale=int(hops))
     elif method == "rips":
         if scale is None or not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"method 'rips' needs a positive, finite scale (a Euclidean radius); got {scale}")
-        arr, n_input = _prepare(X, max_points, sampling, seed)
+        params.update(scale=float(scale))
+    elif min_persistence is None or not (np.isfinite(min_persistence) and min_persistence >= 0):
+        raise ValueError(f"method 'persistence' needs min_persistence, a bar length >= 0; got {min_persistence}")
+    else:
+        params.update(min_persistence=float(min_persistence))
+
+    arr, n_input = _prepare(X, max_points, sampling, seed)
+    if len(arr) == 1:  # every point was mapped to the same place: a single point
+        betti = (1,) + (0,) * maxdim
+    elif method == "knn":
+        params["k"] = _check_k(k, len(arr))
+        betti = _flag_complex_betti(knn_hop_matrix(arr, k=params["k"], max_hops=params["scale"]), maxdim)
+    elif method == "rips":
         edges = radius_neighbors_graph(arr, radius=scale, mode="connectivity", include_self=False).tocoo()
         betti = _flag_complex_betti(edges, maxdim)
-        params.update(scale=float(scale))
     else:
-        if min_persistence is None or not (np.isfinite(min_persistence) and min_persistence >= 0):
-            raise ValueError(
-                f"method 'persistence' needs min_persistence, a non-negative bar length; got {min_persistence}"
-            )
-        arr, n_input = _prepare(X, max_points, sampling, seed)
         dgms = ripser(arr, maxdim=maxdim)["dgms"]
-        params.update(min_persistence=float(min_persistence))
         betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence)) for d in dgms)
     return BettiResult(betti=betti, method=method, params=params, n_points=len(arr), n_input=n_input)
 

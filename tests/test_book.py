@@ -1,0 +1,88 @@
+"""The book's sources and its runner."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+from toposcope.book import ChapterError, chapters, execute_chapter, main
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = chapters(ROOT)
+KERNELS = KernelSpecManager().find_kernel_specs()
+KERNEL = "toposcope" if "toposcope" in KERNELS else "python3"
+
+
+def _cells(path: Path):
+    return json.loads((ROOT / path).read_text())["cells"]
+
+
+def test_toc_lists_every_notebook():
+    on_disk = {p.relative_to(ROOT) for p in (ROOT / "book").glob("*.ipynb")}
+    assert on_disk == set(CHAPTERS)
+    assert len(CHAPTERS) >= 2
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_stored_without_outputs(chapter):
+    for cell in _cells(chapter):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, f"{chapter} holds outputs"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_parameters_cell_and_profiles(chapter):
+    cells = _cells(chapter)
+    tagged = [c for c in cells if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1, f"{chapter}: needs exactly one cell tagged 'parameters'"
+    namespace = {}
+    exec("".join(tagged[0]["source"]), namespace)
+    assert namespace["profile"] == "smoke"
+    source = "".join("".join(c["source"]) for c in cells)
+    assert '"smoke"' in source and '"full"' in source, f"{chapter}: both profiles must set sizes"
+    assert cells[0]["cell_type"] == "markdown" and cells[0]["source"][0].startswith("# "), "chapter needs a title"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_widget_cells_are_tagged(chapter):
+    for cell in _cells(chapter):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and ("widgets.interact" in source or "interact(" in source):
+            assert "widget" in cell["metadata"].get("tags", []), "widget cells need the short 'widget' timeout"
+
+
+def _notebook(tmp_path: Path, *cells: tuple[str, list[str]]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('profile = "smoke"', metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(src, metadata={"tags": tags}) for src, tags in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_runner_injects_profile(tmp_path):
+    path = _notebook(tmp_path, ("assert profile == 'full'", []))
+    seconds, attempts = execute_chapter(path, tmp_path / "out.ipynb", profile="full", kernel=KERNEL)
+    assert attempts == 1 and seconds > 0
+    assert (tmp_path / "out.ipynb").is_file()
+
+
+def test_runner_names_the_failing_cell(tmp_path):
+    path = _notebook(tmp_path, ("x = 1", []), ("raise ValueError('broken chapter')", []))
+    with pytest.raises(ChapterError, match=r"chapter\.ipynb: cell 3 .*ValueError: broken chapter"):
+        execute_chapter(path, tmp_path / "out.ipynb", kernel=KERNEL)
+
+
+def test_runner_retries_a_stalled_widget_cell_once_then_fails(tmp_path, capsys):
+    path = _notebook(tmp_path, ("import time; time.sleep(30)", ["widget"]))
+    with pytest.raises(ChapterError, match="timed out twice"):
+        execute_chapter(path, tmp_path / "out.ipynb", kernel=KERNEL, widget_timeout=2)
+    assert "executing the chapter once more" in capsys.readouterr().out
+
+
+def test_runner_rejects_unknown_chapter(capsys):
+    assert main(["run", "--only", "book/nope", "--kernel", KERNEL]) == 2
+    assert "not chapters of _toc.yml" in capsys.readouterr().err

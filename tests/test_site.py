@@ -1,0 +1,115 @@
+"""The rendered book, loaded in headless Chromium from a local server.
+
+Needs the site (``make book``) and Debian's ``chromium`` and ``chromium-driver``. Without them the
+tests skip, except where ``TOPOSCOPE_REQUIRE_SITE=1`` (CI), which turns a skip into a failure.
+Screenshots of every page are saved to ``_build/screenshots/`` for a human to look at.
+"""
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from toposcope.book import chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+REQUIRED = os.environ.get("TOPOSCOPE_REQUIRE_SITE") == "1"
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def _unavailable(reason: str):
+    if REQUIRED:
+        pytest.fail(f"TOPOSCOPE_REQUIRE_SITE=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _pages() -> list[str]:
+    return ["book/intro", *[str(c.with_suffix("")) for c in chapters(ROOT)]]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (SITE / "index.html").is_file():
+        _unavailable("the site is not built: run `make book` first")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not (CHROMIUM and DRIVER):
+        _unavailable("Debian packages chromium and chromium-driver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, script: str, timeout: float = 20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: d.execute_script(script))
+
+
+@pytest.mark.parametrize("page", _pages())
+def test_page_renders(server, browser, page):
+    browser.get(f"{server}/{page}.html")
+    _wait(browser, "return document.readyState === 'complete'")
+    heading = browser.execute_script("return document.querySelector('main h1')?.innerText || ''").strip("#¶ \n")
+    assert heading, f"{page}: no title"
+    assert heading in browser.title
+
+    # No executed cell may show an error.
+    errors = browser.execute_script("return document.querySelectorAll('.output.traceback, .output.error').length")
+    assert errors == 0, f"{page}: {errors} error outputs"
+    assert "Traceback (most recent call last)" not in browser.page_source
+
+    notebook = ROOT / f"{page}.ipynb"
+    source = notebook.read_text() if notebook.exists() else ""
+    # Formulas are typeset by the vendored MathJax (no CDN).
+    if "$" in source:
+        _wait(browser, "return document.querySelectorAll('mjx-container').length > 0")
+
+    if page != "book/intro":
+        # Every figure is a loaded image of non-zero size.
+        _wait(browser, "return Array.from(document.images).every(i => i.complete)")
+        images = browser.execute_script(
+            "return Array.from(document.querySelectorAll('main .cell_output img, main figure img')).map("
+            "i => [i.getAttribute('src'), i.naturalWidth, i.getBoundingClientRect().width])"
+        )
+        assert images, f"{page}: no figures"
+        empty = [src for src, natural, shown in images if natural == 0 or shown == 0]
+        assert not empty, f"{page}: empty images {empty}"
+    if '"widget"' in source:
+        # The interactive explorers are rendered by the vendored widget manager.
+        _wait(browser, "return document.querySelectorAll('.jupyter-widgets .widget-slider').length > 0")
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(1280, min(int(height), 12000))
+    browser.save_screenshot(str(SHOTS / f"{page.replace('/', '_')}.png"))
+    browser.set_window_size(1280, 1600)

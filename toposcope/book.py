@@ -1,0 +1,205 @@
+"""Execute the book's chapters once with papermill, then build the HTML from the executed copies.
+
+Usage (from the repository root)::
+
+    python -m toposcope.book run [--profile smoke|full] [--only book/01_topology] [--repeat N]
+    python -m toposcope.book build
+
+``run`` executes every ``.ipynb`` chapter listed in ``_toc.yml`` with papermill,
+injecting ``profile`` into the cell tagged ``parameters``, with the chapter's own
+folder as working directory.  The executed notebooks go to ``_build/source/``
+(a copy of the book's sources); the sources stay without outputs.  It stops at
+the first failing chapter, names the chapter and the cell, and exits non-zero.
+
+``build`` runs Jupyter Book on ``_build/source`` with execution off and warnings as
+errors; the site lands in ``_build/html``.
+
+Cells tagged ``widget`` get a short timeout (``--widget-timeout``), and a chapter
+that times out is executed once more before the run fails: an interactive widget
+may never stall the run for the full cell timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+__all__ = ["chapters", "execute_chapter", "main"]
+
+ROOT = Path.cwd()
+BUILD = Path("_build")
+STAGE = BUILD / "source"
+KERNEL = "toposcope"
+_COPY_IGNORE = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "__pycache__", "_build")
+
+
+class ChapterError(RuntimeError):
+    """A chapter failed to execute."""
+
+
+def _toc_files(entries: list) -> Iterator[str]:
+    for entry in entries or []:
+        if "file" in entry:
+            yield entry["file"]
+        for key in ("chapters", "sections", "parts"):
+            yield from _toc_files(entry.get(key, []))
+
+
+def chapters(root: Path = ROOT) -> list[Path]:
+    """The ``.ipynb`` chapters of ``_toc.yml``, in book order, relative to ``root``."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [toc["root"], *_toc_files(toc.get("chapters", []) + toc.get("parts", []))]
+    found = []
+    for name in files:
+        candidates = [root / (name + suffix) for suffix in ("", ".ipynb", ".md")]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise FileNotFoundError(f"_toc.yml lists {name!r}, which is not in the repository")
+        if path.suffix == ".ipynb":
+            found.append(path.relative_to(root))
+    return found
+
+
+def _kernel_available(name: str) -> bool:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return name in KernelSpecManager().find_kernel_specs()
+
+
+def execute_chapter(
+    chapter: Path,
+    output: Path,
+    profile: str = "smoke",
+    kernel: str = KERNEL,
+    timeout: int = 900,
+    widget_timeout: int = 60,
+    retries: int = 1,
+) -> tuple[float, int]:
+    """Execute one chapter with papermill; return (seconds, attempts).
+
+    Raises
+    ------
+    ChapterError
+        With the chapter, the failing cell and the error.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    def cell_timeout(cell) -> int:
+        return widget_timeout if "widget" in cell.get("metadata", {}).get("tags", []) else timeout
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, retries + 2):
+        start = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(chapter),
+                str(output),
+                parameters={"profile": profile},
+                kernel_name=kernel,
+                cwd=str(chapter.parent),
+                progress_bar=False,
+                timeout_func=cell_timeout,
+            )
+            return time.perf_counter() - start, attempt
+        except PapermillExecutionError as err:
+            raise ChapterError(
+                f"{chapter}: cell {err.cell_index} (execution count {err.exec_count}) raised {err.ename}: {err.evalue}"
+            ) from None
+        except TimeoutError as err:  # nbclient's CellTimeoutError
+            if attempt > retries:
+                raise ChapterError(f"{chapter}: a cell timed out twice: {err}") from None
+            print(f"  {chapter}: {str(err).splitlines()[0]} -- executing the chapter once more", flush=True)
+    raise AssertionError("unreachable")
+
+
+def _stage(clean: bool) -> None:
+    """Copy the book's sources, except the notebooks (executed into place), to ``_build/source``.
+
+    ``clean`` first removes the stage, executed notebooks included.
+    """
+    if clean and STAGE.exists():
+        shutil.rmtree(STAGE)
+    STAGE.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(name, STAGE / name)
+    shutil.copytree("book", STAGE / "book", ignore=_COPY_IGNORE, dirs_exist_ok=True)
+
+
+def run(profile: str, only: list[str] | None, kernel: str, timeout: int, widget_timeout: int, repeat: int = 1) -> int:
+    if not _kernel_available(kernel):
+        print(
+            f"error: no Jupyter kernel named {kernel!r}. Install it into this environment with\n"
+            f"  python -m ipykernel install --sys-prefix --name {kernel}\n(make setup does this).",
+            file=sys.stderr,
+        )
+        return 2
+    todo = chapters()
+    if only:
+        wanted = {Path(o).with_suffix(".ipynb") for o in only}
+        unknown = wanted - set(todo)
+        if unknown:
+            print(f"error: not chapters of _toc.yml: {sorted(map(str, unknown))}", file=sys.stderr)
+            return 2
+        todo = [c for c in todo if c in wanted]
+    _stage(clean=True)
+    total = time.perf_counter()
+    timings = []
+    for chapter in todo:
+        for i in range(repeat):
+            label = f"{chapter}" + (f" [{i + 1}/{repeat}]" if repeat > 1 else "")
+            print(f"executing {label} (profile={profile}) ...", flush=True)
+            try:
+                seconds, attempts = execute_chapter(chapter, STAGE / chapter, profile, kernel, timeout, widget_timeout)
+            except ChapterError as err:
+                print(f"FAILED: {err}", file=sys.stderr)
+                return 1
+            timings.append((label, seconds, attempts))
+            print(f"  done in {seconds:.1f} s" + (f" (after {attempts} attempts)" if attempts > 1 else ""), flush=True)
+    print(f"\n{'chapter':<40} {'seconds':>8} {'attempts':>8}")
+    for label, seconds, attempts in timings:
+        print(f"{label:<40} {seconds:>8.1f} {attempts:>8}")
+    print(f"all chapters: {time.perf_counter() - total:.1f} s; executed notebooks in {STAGE}/")
+    return 0
+
+
+def build() -> int:
+    if not STAGE.is_dir() or not any(STAGE.rglob("*.ipynb")):
+        print("error: nothing executed yet: run `python -m toposcope.book run` first", file=sys.stderr)
+        return 2
+    _stage(clean=False)  # pick up edited prose and assets without executing again
+    jupyter_book = str(Path(sys.executable).with_name("jupyter-book"))
+    cmd = [jupyter_book, "build", str(STAGE), "--path-output", ".", "-W", "--keep-going"]
+    print(" ".join(cmd), flush=True)
+    rc = subprocess.call(cmd)
+    if rc == 0:
+        print(f"\nsite built: open {(BUILD / 'html' / 'index.html').resolve()}")
+    return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m toposcope.book", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="execute the chapters with papermill")
+    p_run.add_argument("--profile", choices=("smoke", "full"), default="smoke")
+    p_run.add_argument("--only", nargs="+", help="chapters to execute (paths as in _toc.yml)")
+    p_run.add_argument("--kernel", default=KERNEL)
+    p_run.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    p_run.add_argument("--widget-timeout", type=int, default=60, help="seconds per cell tagged 'widget'")
+    p_run.add_argument("--repeat", type=int, default=1, help="execute each chapter this many times")
+    sub.add_parser("build", help="build the HTML from the executed chapters")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.profile, args.only, args.kernel, args.timeout, args.widget_timeout, args.repeat)
+    return build()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

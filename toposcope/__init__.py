@@ -10,13 +10,17 @@ Topology
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`,
     :func:`plot_betti_epochs`, :func:`plot_barcode`
+Pruning
+    ``toposcope.pruning`` (:func:`~toposcope.pruning.score_filters`,
+    :class:`~toposcope.pruning.BettiImportance`, :func:`~toposcope.pruning.prune`,
+    :func:`~toposcope.pruning.compare`, baselines and helpers)
 Data, models, training
     ``toposcope.datasets`` (:func:`nine_rings`, :func:`nine_spheres`,
     :func:`fashion_mnist`), :class:`MLP`, :class:`PaperCNN`, :func:`fit`,
     :func:`evaluate`, :class:`History`
 """
 
-from . import datasets, shapes
+from . import datasets, pruning, shapes
 from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
 from .datasets import fashion_mnist, nine_rings, nine_spheres
 from .models import MLP, PaperCNN
@@ -50,6 +54,7 @@ __all__ = [
     "plot_barcode",
     "plot_betti_epochs",
     "plot_betti_profile",
+    "pruning",
     "shapes",
     "subsample",
     "topo_sine",

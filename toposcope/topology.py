@@ -29,6 +29,7 @@ __all__ = [
     "BettiResult",
     "SubsampleWarning",
     "betti_numbers",
+    "flag_complex_betti",
     "knn_hop_matrix",
     "persistence",
     "subsample",
@@ -220,8 +221,11 @@ def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEF
     return sparse.coo_matrix((D.data[keep].astype(np.float64), (D.row[keep], D.col[keep])), shape=(n, n))
 
 
-def _flag_complex_betti(edges: sparse.coo_matrix, maxdim: int) -> tuple[int, ...]:
-    """Betti numbers of the flag complex whose 1-skeleton is the graph ``edges``.
+def flag_complex_betti(edges: sparse.coo_matrix, maxdim: int) -> tuple[int, ...]:
+    """Betti numbers ``b0..b_maxdim`` of the flag complex whose 1-skeleton is the graph ``edges``.
+
+    ``edges`` is a sparse ``(n, n)`` matrix whose non-zero entries (either
+    triangle) are the edges; the vertices are ``0..n-1``.
 
     The bars alive at scale s of a filtration are the homology of its complex at
     s, so every edge gets the same value: ripser then reduces one complex instead
@@ -322,10 +326,10 @@ def betti_numbers(
         betti = (1,) + (0,) * maxdim
     elif method == "knn":
         params["k"] = _check_k(k, len(arr))
-        betti = _flag_complex_betti(knn_hop_matrix(arr, k=params["k"], max_hops=params["scale"]), maxdim)
+        betti = flag_complex_betti(knn_hop_matrix(arr, k=params["k"], max_hops=params["scale"]), maxdim)
     elif method == "rips":
         edges = radius_neighbors_graph(arr, radius=scale, mode="connectivity", include_self=False).tocoo()
-        betti = _flag_complex_betti(edges, maxdim)
+        betti = flag_complex_betti(edges, maxdim)
     else:
         dgms = ripser(arr, maxdim=maxdim)["dgms"]
         betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence)) for d in dgms)

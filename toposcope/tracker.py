@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .activations import TopoSine
 from .topology import betti_numbers
 
-__all__ = ["BettiTracker", "activation_layers"]
+__all__ = ["BettiTracker", "activation_layers", "capture_outputs", "model_device"]
 
 INPUT, LOGITS = "input", "logits"
 COLUMNS = ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
@@ -32,7 +32,47 @@ def activation_layers(model: nn.Module) -> list[str]:
     return [name for name, m in model.named_modules() if name and _is_activation(m)]
 
 
-def _model_device(model: nn.Module) -> torch.device:
+@contextmanager
+def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str, list[torch.Tensor]]]:
+    """Record the outputs of named modules while the model runs; always remove the hooks.
+
+    Parameters
+    ----------
+    model : nn.Module
+    names : sequence of str
+        Module names, as in ``model.named_modules()``.
+
+    Yields
+    ------
+    dict
+        ``name -> list of output batches`` (detached, float32, on the CPU), filled
+        by every forward pass inside the ``with`` block.  The hooks are removed on
+        leaving it, also when the forward pass raises.
+    """
+    modules = dict(model.named_modules())
+    unknown = [n for n in names if n not in modules]
+    if unknown:
+        raise ValueError(f"model has no module(s) {unknown}")
+    store: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    handles = []
+
+    def save(name: str):
+        def hook(module, inputs, output):
+            out = output[0] if isinstance(output, (tuple, list)) else output
+            store[name].append(out.detach().float().cpu())
+
+        return hook
+
+    try:
+        for name in names:
+            handles.append(modules[name].register_forward_hook(save(name)))
+        yield store
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def model_device(model: nn.Module) -> torch.device:
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
@@ -129,35 +169,18 @@ class BettiTracker:
 
     @contextmanager
     def hooked(self) -> Iterator[dict[str, list[torch.Tensor]]]:
-        """Register forward hooks on the tracked modules; always remove them.
-
-        Yields a dict ``layer -> list of captured output batches`` (flattened,
-        detached, on the CPU) that fills as the model runs.
-        """
-        store: dict[str, list[torch.Tensor]] = {name: [] for name in self.layers}
-        modules = dict(self.model.named_modules())
-        handles = []
-
-        def save(name: str):
-            def hook(module, inputs, output):
-                out = output[0] if isinstance(output, (tuple, list)) else output
-                store[name].append(out.detach().flatten(1).float().cpu())
-
-            return hook
-
-        try:
+        """Hooks on the tracked modules (see :func:`capture_outputs`), plus empty lists for
+        the pseudo-layers ``"input"`` and ``"logits"``, which :meth:`activations` fills."""
+        modules = [name for name in self.layers if name not in (INPUT, LOGITS)]
+        with capture_outputs(self.model, modules) as store:
             for name in self.layers:
-                if name not in (INPUT, LOGITS):
-                    handles.append(modules[name].register_forward_hook(save(name)))
+                store.setdefault(name, [])
             yield store
-        finally:
-            for h in handles:
-                h.remove()
 
     @torch.no_grad()
     def activations(self, X: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Run ``X`` through the model in eval mode; return (layer -> (n, features), logits)."""
-        device = _model_device(self.model)
+        device = model_device(self.model)
         was_training = self.model.training
         self.model.eval()
         logits = []
@@ -166,14 +189,14 @@ class BettiTracker:
                 for i in range(0, len(X), self.batch_size):
                     xb = X[i : i + self.batch_size]
                     if INPUT in store:
-                        store[INPUT].append(xb.flatten(1).float().cpu())
+                        store[INPUT].append(xb.float().cpu())
                     out = self.model(xb.to(device))
                     logits.append(out.detach().float().cpu())
         finally:
             self.model.train(was_training)
         logits_t = torch.cat(logits)
-        store[LOGITS] = [logits_t.flatten(1)]
-        return {name: torch.cat(store[name]) for name in self.layers}, logits_t
+        store[LOGITS] = [logits_t]
+        return {name: torch.cat(store[name]).flatten(1) for name in self.layers}, logits_t
 
     def draw(self, y: torch.Tensor) -> torch.Tensor:
         """Indices of the inputs a profile uses: up to ``samples_per_class`` per class, seeded."""

@@ -1,0 +1,62 @@
+"""Betti filter pruning: scoring time, and latency of unpruned vs Betti-pruned vs L1-pruned PaperCNN.
+
+Trains PaperCNN briefly on Fashion-MNIST, times the scoring of every conv filter
+on 500 images, prunes with the paper's rule (Betti number > 300) and with L1 norm
+at the same number of filters per layer, and times all three models in one run
+at batch sizes 1 and 256 (CPU, and CUDA when available).
+
+    python benchmarks/prune_speed.py [--train-images 6000] [--threshold 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import pandas as pd
+import torch
+from torch.utils.data import TensorDataset
+
+import toposcope as ts
+from toposcope import pruning as P
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-images", type=int, default=6000)
+    parser.add_argument("--threshold", type=float, default=300)
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of the scoring")
+    args = parser.parse_args()
+
+    train = ts.fashion_mnist(split="train", limit=args.train_images)
+    test = ts.fashion_mnist(split="test", limit=2000)
+    torch.manual_seed(0)
+    model = ts.PaperCNN()
+    ts.fit(model, train, epochs=1, batch_size=128, lr=2e-3, progress=False, device="cpu")
+    images = train.tensors[0]
+
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        scores = P.score_filters(model, images, n_samples=500)
+        times.append(time.perf_counter() - start)
+    n_filters = len(scores)
+    print(f"scoring {n_filters} filters of PaperCNN on 500 images: {min(times):.2f} s "
+          f"(best of {args.repeats}; {torch.get_num_threads()} threads)")  # fmt: skip
+
+    models, plan = P.prune_at_equal_budget(model, scores, images[:1], threshold=args.threshold)
+    removed = {layer: len(idxs) for layer, idxs in plan.items()}
+    print(f"Betti number > {args.threshold:g} removes {sum(removed.values())} of {n_filters} filters: {removed}")
+    candidates = {"unpruned": model, "betti": models["betti"], "l1": models["l1"]}
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    columns = ["params", "bytes", "accuracy", "latency_ms_b1", "latency_ms_b256", "size_ratio",
+               "latency_ratio_b1", "latency_ratio_b256"]  # fmt: skip
+    for device in devices:
+        table = P.compare(candidates, TensorDataset(*test.tensors), device=device, repeats=50, warmup=10)
+        with pd.option_context("display.width", 160, "display.float_format", "{:.4g}".format):
+            print(f"\n{device} (no fine-tuning; ratios against the unpruned model, same run):")
+            print(table[columns].to_string())
+
+
+if __name__ == "__main__":
+    main()

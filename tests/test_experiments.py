@@ -1,0 +1,46 @@
+import json
+
+import pytest
+
+from toposcope.datasets import DEBIAN_FASHION_MNIST
+from toposcope.experiments import ResultStore
+from toposcope.experiments import pruning as pruning_experiment
+
+
+def test_store_resumes_and_tolerates_a_torn_last_line(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    store = ResultStore(path)
+    store.add({"lr": 0.1, "seed": 0}, {"accuracy": 0.9})
+    store.add({"seed": 1, "lr": 0.1}, {"accuracy": 0.8})
+    with path.open("a") as f:
+        f.write('{"params": {"lr": 0.1, "seed": 2}, "res')  # interrupted mid-write
+    again = ResultStore(path)
+    assert len(again) == 2
+    assert {"seed": 0, "lr": 0.1} in again and {"lr": 0.1, "seed": 2} not in again
+    assert sorted(again.frame()["accuracy"]) == [0.8, 0.9]
+
+
+def test_store_refuses_a_corrupt_middle_line(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text("not json\n" + json.dumps({"params": {"a": 1}, "result": {}}) + "\n")
+    with pytest.raises(ValueError, match=r"runs\.jsonl:1 is not valid JSON"):
+        ResultStore(path)
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="needs apt-get install dataset-fashion-mnist")
+def test_pruning_experiment_smoke_and_resume(tmp_path):
+    out = tmp_path / "pruning.jsonl"
+    store = pruning_experiment.run("smoke", out, progress=False)
+    cfg = pruning_experiment.PROFILES["smoke"]
+    per_rule = (3 + len(cfg["random_seeds"])) * 2  # criteria x (no fine-tuning, fine-tuning)
+    assert len(store) == 1 + len(cfg["rules"]) * per_rule
+    frame = store.frame()
+    pruned = frame[frame.criterion != "unpruned"]
+    # equal budget: every criterion removes the same filters per layer under one rule
+    for _, runs in pruned.groupby("rule"):
+        assert runs["removed"].map(lambda r: tuple(sorted(r.items()))).nunique() == 1
+    assert (pruned["params"] < frame.loc[frame.criterion == "unpruned", "params"].iloc[0]).all()
+    lines = out.read_text().count("\n")
+    pruning_experiment.run("smoke", out, progress=False)  # resumes: nothing recomputed
+    assert out.read_text().count("\n") == lines
+    assert set(pruning_experiment.summarize(frame).index.get_level_values("criterion")) >= {"betti", "l1", "random"}

@@ -1,0 +1,199 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch_pruning as tp
+
+import toposcope as ts
+from toposcope import pruning as P
+from toposcope.datasets import DEBIAN_FASHION_MNIST
+
+CHANNELS, DENSE = (6, 8, 8), 16
+
+pytestmark = pytest.mark.skipif(
+    not DEBIAN_FASHION_MNIST.is_dir(), reason="needs real Fashion-MNIST: apt-get install dataset-fashion-mnist"
+)
+
+
+def small_cnn(channels=CHANNELS) -> ts.PaperCNN:
+    return ts.PaperCNN(channels=channels, dense=DENSE)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = ts.fashion_mnist(split="train", limit=512)
+    torch.manual_seed(0)
+    model = small_cnn()
+    ts.fit(model, data, epochs=1, batch_size=64, lr=3e-3, progress=False)
+    images, labels = data.tensors
+    return model, images[:200], labels[:200]
+
+
+@pytest.fixture(scope="module")
+def scores(trained):
+    model, images, _ = trained
+    return P.score_filters(model, images)
+
+
+def test_score_table(trained, scores):
+    model, images, _ = trained
+    assert list(scores.columns) == ["layer", "filter", "b0", "b1", "score", "n_points", "scale"]
+    assert scores.groupby("layer").size().to_dict() == {"conv0": 6, "conv1": 8, "conv2": 8}
+    assert (scores.score == scores.b0 + scores.b1).all()
+    assert scores.equals(P.score_filters(model, images))  # deterministic
+    # one scale per layer by default
+    assert (scores.groupby("layer").scale.nunique() == 1).all()
+
+
+def test_dead_filter_is_a_single_point(trained):
+    model, images, _ = trained
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.conv1.weight[3] = 0
+        model.conv1.bias[3] = 0
+    row = P.score_filters(model, images, layers=["conv1"]).set_index("filter").loc[3]
+    assert row.n_points == 1 and row.b0 == 1 and row.b1 == 0
+
+
+def test_threshold_removes_exactly_the_filters_above_it(trained, scores):
+    model, images, _ = trained
+    threshold = float(scores.score.median())
+    plan = P.select_filters(scores, threshold=threshold)
+    expected = {
+        layer: sorted(t[t.score > threshold]["filter"].tolist())
+        for layer, t in scores.groupby("layer")
+        if (t.score > threshold).any()
+    }
+    assert plan == expected and plan
+    pruned = P.prune(model, scores, images[:1], threshold=threshold)
+    for layer, conv in (("conv0", pruned.conv0), ("conv1", pruned.conv1), ("conv2", pruned.conv2)):
+        full = dict(model.named_modules())[layer].out_channels
+        assert conv.out_channels == conv.weight.shape[0] == full - len(plan.get(layer, []))
+
+
+def _remove(model, images, plan):
+    return P.remove_filters(model, plan, images[:1])
+
+
+def test_sizes_shrink_as_expected(trained):
+    model, images, _ = trained
+    plan = {"conv0": [1, 4], "conv1": [0], "conv2": [2, 5, 7]}
+    pruned = _remove(model, images, plan)
+    reference = small_cnn(channels=(4, 7, 5))  # the same architecture built small
+    assert sum(p.numel() for p in pruned.parameters()) == sum(p.numel() for p in reference.parameters())
+    assert P._state_dict_bytes(pruned) == P._state_dict_bytes(reference)
+    assert P._state_dict_bytes(pruned) < P._state_dict_bytes(model)
+    assert pruned.dense0.in_features == 5 * 3 * 3
+
+
+def test_pruned_equals_original_with_filters_zeroed(trained):
+    model, images, _ = trained
+    plan = {"conv0": [0, 5], "conv1": [2, 3], "conv2": [1]}
+    pruned = _remove(model, images, plan)
+    zeroed = copy.deepcopy(model)
+    with torch.no_grad():
+        for layer, idxs in plan.items():
+            conv = dict(zeroed.named_modules())[layer]
+            conv.weight[idxs] = 0
+            conv.bias[idxs] = 0
+    model.eval(), pruned.eval(), zeroed.eval()
+    with torch.no_grad():
+        assert torch.allclose(pruned(images), zeroed(images), atol=1e-5)
+        assert not torch.allclose(pruned(images), model(images), atol=1e-3)
+
+
+def test_save_load_round_trip(trained, scores, tmp_path):
+    model, images, _ = trained
+    pruned = P.prune(model, scores, images[:1], ratio=0.3)
+    path = tmp_path / "pruned.pt"
+    torch.save(pruned.state_dict(), path)
+    loaded = P.load_pruned(small_cnn(), path)
+    pruned.eval(), loaded.eval()
+    with torch.no_grad():
+        assert torch.equal(pruned(images), loaded(images))
+    assert loaded.conv2.out_channels == pruned.conv2.out_channels < 8
+
+
+def test_removing_every_filter_is_refused(trained, scores):
+    model, images, _ = trained
+    with pytest.raises(ValueError, match="removes all 6 filters of 'conv0'"):
+        P.prune(model, scores, images[:1], threshold=-1)
+    with pytest.raises(ValueError, match="exactly one of"):
+        P.select_filters(scores, threshold=1, ratio=0.5)
+    with pytest.raises(ValueError, match="cannot remove all"):
+        P.remove_filters(model, {"conv1": list(range(8))}, images[:1])
+
+
+def test_bad_input(trained):
+    model, images, labels = trained
+    with pytest.raises(ValueError, match=r"not an nn\.Conv2d"):
+        P.score_filters(model, images, layers=["dense0"])
+    with pytest.raises(ValueError, match="no layer 'conv9'"):
+        P.score_filters(model, images, layers=["conv9"])
+    with pytest.raises(ValueError, match="at least 2 sample images"):
+        P.score_filters(model, images[:0])
+    with pytest.raises(ValueError, match="batch"):
+        P.score_filters(model, images[:, 0])
+    with pytest.raises(ValueError, match="needs labels"):
+        P.score_filters(model, images, per_class=True)
+    with pytest.raises(ValueError, match="one label per image"):
+        P.score_filters(model, images, labels[:5])
+    with pytest.raises(ValueError, match="score must be one of"):
+        P.score_filters(model, images, score="b7")
+    with pytest.raises(ValueError, match="has 6 filters"):
+        P.remove_filters(model, {"conv0": [6]}, images[:1])
+
+
+def test_per_class_and_knn_variants(trained):
+    model, images, labels = trained
+    per_class = P.score_filters(model, images, labels, layers=["conv2"], per_class=True)
+    assert (per_class.b0 >= len(torch.unique(labels)) - 1).all()
+    knn = P.score_filters(model, images, layers=["conv2"], method="knn")
+    assert knn.scale.isna().all() and (knn.b0 >= 1).all()
+
+
+def test_baselines_at_equal_budget(trained, scores):
+    model, images, _ = trained
+    l1 = P.l1_scores(model)
+    assert np.allclose(l1.score, -l1.l1)
+    expected = model.conv0.weight[2].detach().abs().sum().item()
+    assert np.isclose(l1.set_index(["layer", "filter"]).loc[("conv0", 2), "l1"], expected)
+    assert P.random_scores(model, seed=3).equals(P.random_scores(model, seed=3))
+    models, plan = P.prune_at_equal_budget(model, scores, images[:1], ratio=0.25)
+    shapes = {name: [m.conv0.out_channels, m.conv1.out_channels, m.conv2.out_channels] for name, m in models.items()}
+    assert shapes["betti"] == shapes["l1"] == shapes["random"] == [5, 6, 6]
+    assert plan["conv1"] == sorted(scores[scores.layer == "conv1"].sort_values("score")["filter"].iloc[-2:].tolist())
+
+
+def test_betti_importance_in_torch_pruning(trained, scores):
+    model, images, _ = trained
+    model = copy.deepcopy(model)
+    original_bias = model.conv1.bias.detach().clone()
+    importance = P.BettiImportance(model, scores)
+    pruner = tp.pruner.MetaPruner(
+        model, images[:1], importance=importance, pruning_ratio=0.25, ignored_layers=[model.dense0, model.logits]
+    )
+    pruner.step()
+    assert model.conv1.out_channels == 6
+    assert model(images[:3]).shape == (3, 10)
+    # The surviving filters (found by their biases) are the six with the lowest Betti score.
+    surviving = sorted(int(torch.nonzero(original_bias == b)[0, 0]) for b in model.conv1.bias.detach())
+    table = scores[scores.layer == "conv1"].sort_values(["score", "filter"], ascending=[True, False])
+    lowest = table["filter"].iloc[:6].tolist()
+    cut = table["score"].iloc[5]
+    # ties at the cut may be broken either way; everything strictly below it must survive
+    assert set(table[table.score < cut]["filter"]) <= set(surviving)
+    assert all(scores.set_index(["layer", "filter"]).loc[("conv1", f), "score"] <= cut for f in surviving)
+    assert len(surviving) == len(lowest)
+
+
+def test_compare_table(trained):
+    model, images, labels = trained
+    pruned = _remove(model, images, {"conv1": [0, 1, 2, 3]})
+    table = P.compare({"unpruned": model, "pruned": pruned}, (images, labels), batch_sizes=(1, 32), repeats=3)
+    assert list(table.index) == ["unpruned", "pruned"]
+    assert {"params", "bytes", "accuracy", "latency_ms_b1", "latency_ms_b32", "size_ratio"} <= set(table.columns)
+    assert table.loc["unpruned", "size_ratio"] == 1.0 and table.loc["pruned", "size_ratio"] < 1.0
+    assert table.loc["pruned", "params"] < table.loc["unpruned", "params"]
+    assert 0 <= table.loc["pruned", "accuracy"] <= 1

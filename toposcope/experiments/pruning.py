@@ -1,0 +1,156 @@
+"""Does the Betti criterion prune better than trivial ones?  PaperCNN on Fashion-MNIST.
+
+For each training seed: train ``PaperCNN``, score every conv filter with the
+Betti criterion (per-layer scale, the default, and per-filter scale), then, for
+each pruning rule (the paper's "Betti number > 300", or a fraction of each
+layer), remove filters by
+
+* ``betti``: highest Betti score (per-layer scale) first,
+* ``betti_filter``: highest Betti score at each filter's own scale,
+* ``l1``: smallest L1 norm first (Li et al. 2017),
+* ``random``: at random (several seeds),
+
+always the **same number of filters per layer** as the Betti rule removes, and
+measure test accuracy before and after a short fine-tuning.
+
+    python -m toposcope.experiments.pruning --profile full \\
+        --out data/results/pruning_fashion_mnist.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import spearmanr
+from torch.utils.data import TensorDataset
+
+from .. import pruning as P
+from ..datasets import fashion_mnist
+from ..models import PaperCNN
+from ..training import evaluate, fit
+from .store import ResultStore
+
+__all__ = ["PROFILES", "run", "summarize"]
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "train_images": 1024, "test_images": 1000, "epochs": 1, "channels": (8, 16, 16), "dense": 32,
+        "n_samples": 200, "rules": ["ratio=0.25", "ratio=0.5"], "seeds": [0], "random_seeds": [0],
+        "finetune_images": 512, "finetune_epochs": 1,
+    },
+    "full": {
+        "train_images": 20_000, "test_images": 10_000, "epochs": 3, "channels": (32, 64, 64), "dense": 64,
+        "n_samples": 500, "rules": ["threshold=300", "ratio=0.25", "ratio=0.5"], "seeds": [0, 1],
+        "random_seeds": [0, 1, 2], "finetune_images": 5_000, "finetune_epochs": 1,
+    },
+}  # fmt: skip
+
+
+def _rule(rule: str) -> dict[str, float]:
+    name, value = rule.split("=")
+    return {name: float(value)}
+
+
+def _subset(data: TensorDataset, n: int, seed: int) -> TensorDataset:
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return TensorDataset(*(t[idx] for t in data.tensors))
+
+
+def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[int]] | None) -> dict[str, Any]:
+    return {
+        "accuracy": evaluate(model, test),
+        "params": sum(p.numel() for p in model.parameters()),
+        "bytes": P._state_dict_bytes(model),
+        "removed": {layer: len(idxs) for layer, idxs in (plan or {}).items()},
+    }
+
+
+def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | None = None, progress: bool = True):
+    """Run (or resume) the experiment; return the :class:`ResultStore`."""
+    cfg = PROFILES[profile]
+    out = Path(out) if out else Path(f"data/results/pruning_{profile}.jsonl")
+    store = ResultStore(out)
+    train_all = fashion_mnist(data_root, split="train")
+    test = _subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
+    for seed in cfg["seeds"]:
+        base = {"profile": profile, "seed": seed}
+        train = _subset(train_all, cfg["train_images"], seed=seed)
+        tune = _subset(train_all, cfg["finetune_images"], seed=1000 + seed)
+        torch.manual_seed(seed)
+        model = PaperCNN(channels=cfg["channels"], dense=cfg["dense"])
+        start = time.perf_counter()
+        fit(model, train, epochs=cfg["epochs"], batch_size=128, lr=2e-3, seed=seed, progress=progress)
+        model = model.cpu()
+        print(f"seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
+        images = train.tensors[0]
+        start = time.perf_counter()
+        tables = {
+            "betti": P.score_filters(model, images, n_samples=cfg["n_samples"], seed=seed),
+            "betti_filter": P.score_filters(model, images, n_samples=cfg["n_samples"], seed=seed, scale="filter"),
+            "l1": P.l1_scores(model),
+        }
+        scoring_seconds = time.perf_counter() - start
+        params = {**base, "rule": "none", "criterion": "unpruned", "random_seed": None, "finetune_epochs": 0}
+        if params not in store:
+            result = _measure(model, test, None)
+            merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
+            result["spearman_betti_l1"] = {
+                layer: float(spearmanr(t["score"], t["l1"]).statistic) for layer, t in merged.groupby("layer")
+            }
+            result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}
+            result["scoring_seconds"] = scoring_seconds
+            store.add(params, result)
+        for rule in cfg["rules"]:
+            plan = P.select_filters(tables["betti"], **_rule(rule))
+            counts = {layer: len(idxs) for layer, idxs in plan.items()}
+            runs = [("betti", None, plan)]
+            runs.append(("betti_filter", None, P.select_filters(tables["betti_filter"], counts=counts)))
+            runs.append(("l1", None, P.select_filters(tables["l1"], counts=counts)))
+            for r in cfg["random_seeds"]:
+                runs.append(("random", r, P.select_filters(P.random_scores(model, seed=r), counts=counts)))
+            for criterion, random_seed, chosen in runs:
+                pruned = P.remove_filters(model, chosen, images[:1])
+                for epochs in (0, cfg["finetune_epochs"]):
+                    params = {**base, "rule": rule, "criterion": criterion, "random_seed": random_seed,
+                              "finetune_epochs": epochs}  # fmt: skip
+                    if params in store:
+                        continue
+                    tuned = copy.deepcopy(pruned)
+                    if epochs:
+                        fit(tuned, tune, epochs=epochs, batch_size=128, lr=5e-4, seed=seed, progress=False)
+                        tuned = tuned.cpu()
+                    store.add(params, _measure(tuned, test, chosen))
+                    print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={epochs}: "
+                          f"accuracy {store.frame().iloc[-1]['accuracy']:.4f}", flush=True)  # fmt: skip
+    return store
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean and spread of test accuracy per (rule, criterion, fine-tuning), over seeds."""
+    table = frame.groupby(["rule", "finetune_epochs", "criterion"])["accuracy"]
+    summary = table.agg(["mean", "std", "min", "max", "count"])
+    return summary.round(4)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="smoke")
+    parser.add_argument("--out", help="results file (.jsonl); default data/results/pruning_<profile>.jsonl")
+    parser.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    store = run(args.profile, args.out, args.data_root)
+    with pd.option_context("display.width", 150, "display.max_rows", 200):
+        print(summarize(store.frame()))
+    np.set_printoptions(precision=3)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,7 +18,9 @@ def test_mlp_per_layer_activations():
     assert isinstance(m.act1, nn.ReLU) and isinstance(m.act2, ts.TopoSine) and isinstance(m.act3, nn.ReLU)
     m = ts.MLP(3, hidden=[4, 4], activation="tanh", activations=[None, ts.TopoSine(negative="relu")])
     assert isinstance(m.act1, nn.Tanh) and m.act2.negative == "relu"
-    assert m.act1 is not ts.MLP(3, hidden=[4, 4], activation="tanh").act1
+    shared = ts.MLP(3, hidden=[4, 4], activation=ts.TopoSine(cut=2.0))
+    assert shared.act1 is not shared.act2 and shared.act2.cut == 2.0
+    assert ts.activation_layers(shared) == ["act1", "act2"]
 
 
 def test_mlp_bad_arguments():

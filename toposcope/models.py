@@ -7,6 +7,7 @@ Both are ``nn.Sequential`` with stable layer names, so that
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
@@ -35,9 +36,9 @@ def _per_layer(activation: ActivationSpec, activations, names: Sequence[str]) ->
 
 
 def _build(spec: ActivationSpec) -> nn.Module:
-    # A fresh module for every slot, so that no two layers share one instance.
+    """A fresh module for every slot: no two layers share an instance (hooks see each layer once)."""
     if isinstance(spec, nn.Module):
-        return spec
+        return copy.deepcopy(spec)
     return get_activation(spec)
 
 
@@ -56,7 +57,8 @@ class MLP(nn.Sequential):
         Number of classes.
     activation : str or nn.Module, default "relu"
         Activation of every hidden layer, by name (see
-        :func:`toposcope.get_activation`) or as a module instance (shared).
+        :func:`toposcope.get_activation`) or as a module instance (copied into
+        every layer).
     activations : sequence or mapping, optional
         Per-layer overrides: a list with one entry per hidden layer (``None``
         keeps ``activation``), or a mapping from slot names ``"act1".."actL"``

@@ -53,6 +53,7 @@ __all__ = [
     "remove_filters",
     "score_filters",
     "select_filters",
+    "state_dict_bytes",
 ]
 
 SCORES = ("b0", "b1", "b0+b1", "sum")
@@ -529,7 +530,8 @@ def load_pruned(template: nn.Module, source: str | os.PathLike | Mapping[str, to
     return model
 
 
-def _state_dict_bytes(model: nn.Module) -> int:
+def state_dict_bytes(model: nn.Module) -> int:
+    """Size in bytes of ``torch.save(model.state_dict())``."""
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.getbuffer().nbytes
@@ -597,7 +599,7 @@ def compare(
         row: dict[str, Any] = {
             "model": name,
             "params": sum(p.numel() for p in model.parameters()),
-            "bytes": _state_dict_bytes(model),
+            "bytes": state_dict_bytes(model),
             "accuracy": evaluate(model, (X, y), device=device),
         }
         for b in batch_sizes:

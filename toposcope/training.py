@@ -34,6 +34,8 @@ class History:
         The target given to :func:`fit`.
     epoch_reached : int or None
         First epoch whose training accuracy reached ``target_accuracy``.
+    test_epoch_reached : int or None
+        First epoch whose test accuracy reached ``target_accuracy``.
     device : str
         Where the model was trained.
     """
@@ -41,6 +43,7 @@ class History:
     records: list[dict[str, Any]] = field(default_factory=list)
     target_accuracy: float | None = None
     epoch_reached: int | None = None
+    test_epoch_reached: int | None = None
     device: str = "cpu"
 
     def column(self, key: str) -> list[Any]:
@@ -125,8 +128,9 @@ def fit(
         ``batch_size >= len(train)`` trains full-batch.
     optimizer : {"adam", "sgd"}
     target_accuracy : float, optional
-        Record the first epoch whose *training* accuracy reaches it
-        (``History.epoch_reached``).
+        Record the first epoch whose training accuracy reaches it
+        (``History.epoch_reached``), and likewise for the test accuracy
+        (``History.test_epoch_reached``).
     stop_at_target : bool, default False
         Stop training at that epoch.
     device : "auto", str or torch.device
@@ -191,6 +195,9 @@ def fit(
         bar.set_postfix(loss=f"{record['loss']:.4f}", acc=f"{record['train_acc']:.3f}")
         for cb in callbacks:
             cb(model, epoch, record)
+        if target_accuracy is not None and history.test_epoch_reached is None and test_t is not None:
+            if record["test_acc"] >= target_accuracy:
+                history.test_epoch_reached = epoch
         reached = target_accuracy is not None and record["train_acc"] >= target_accuracy
         if reached and history.epoch_reached is None:
             history.epoch_reached = epoch

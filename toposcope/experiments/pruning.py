@@ -67,7 +67,7 @@ def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[i
     return {
         "accuracy": evaluate(model, test),
         "params": sum(p.numel() for p in model.parameters()),
-        "bytes": P._state_dict_bytes(model),
+        "bytes": P.state_dict_bytes(model),
         "removed": {layer: len(idxs) for layer, idxs in (plan or {}).items()},
     }
 

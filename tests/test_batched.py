@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+import toposcope as ts
+from toposcope.batched import BatchedMLP, ModelSpec, train_many
+from toposcope.experiments.mlp import spec_for
+
+
+@pytest.fixture(scope="module")
+def rings():
+    return ts.nine_rings(1000, 300, seed=0)
+
+
+def test_batched_training_matches_sequential_fit(rings):
+    specs = [spec_for("topo_sine_mid", 3), spec_for("relu", 1), spec_for("leaky_relu_0.1", 2)]
+    batched = train_many(specs, rings.train, rings.test, epochs=3, batch_size=64, lr=3e-3, device="cpu",
+                         progress=False)  # fmt: skip
+    for spec, history in zip(specs, batched, strict=True):
+        model = spec.build(3, [25] * 9, 2)
+        single = ts.fit(model, rings.train, rings.test, epochs=3, batch_size=64, lr=3e-3, seed=spec.seed,
+                        progress=False)  # fmt: skip
+        assert history.column("loss") == pytest.approx(single.column("loss"), rel=1e-4)
+        assert history.column("train_acc") == pytest.approx(single.column("train_acc"), abs=2e-3)
+
+
+def test_specs_give_same_initial_weights_across_activations():
+    a = spec_for("relu", 7).build(3, [25] * 9, 2)
+    b = spec_for("topo_sine", 7).build(3, [25] * 9, 2)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    mid = spec_for("topo_sine_mid", 7).build(3, [25] * 9, 2)
+    assert [type(m).__name__ for m in mid if not isinstance(m, torch.nn.Linear)] == (
+        ["ReLU"] * 3 + ["TopoSine"] * 3 + ["ReLU"] * 3
+    )
+
+
+def test_batched_forward_applies_each_models_activation():
+    specs = [ModelSpec("relu", seed=0), ModelSpec("tanh", seed=1), ModelSpec("relu", seed=2)]
+    model = BatchedMLP(specs, 3, [4, 4], 2)
+    x = torch.randn(5, 3)
+    out = model(x.unsqueeze(0).expand(3, -1, -1))
+    for k, spec in enumerate(specs):
+        assert torch.allclose(out[k], spec.build(3, [4, 4], 2)(x), atol=1e-6)
+
+
+def test_full_batch_and_target_records(rings):
+    histories = train_many([spec_for("relu", 0)], rings.train, rings.test, hidden=[16] * 2, epochs=20,
+                           batch_size=len(rings.train), lr=1e-2, target_accuracy=0.55, eval_every=5, device="cpu",
+                           progress=False)  # fmt: skip
+    h = histories[0]
+    assert [r["epoch"] for r in h.records] == [5, 10, 15, 20]
+    if h.epoch_reached is not None:
+        assert h.epoch_reached % 5 == 0
+
+
+def test_bad_specs(rings):
+    with pytest.raises(ValueError, match="at least one"):
+        train_many([], rings.train)
+    with pytest.raises(ValueError, match="unknown activation layout"):
+        spec_for("swish", 0)

@@ -1,0 +1,251 @@
+"""Train many small MLPs at once: one stacked set of weights, batched matrix products.
+
+A sweep over activations and seeds trains dozens of 9 x 25 networks.  One at a
+time, each step is a handful of tiny matrix products and the time goes to Python
+and kernel-launch overhead.  :class:`BatchedMLP` holds ``K`` networks of the same
+widths as stacked tensors (``(K, in, out)`` weights) and runs them together with
+``torch.baddbmm``; each network keeps its own activation per layer, its own
+initialisation (copied from :class:`toposcope.MLP` built under its seed, so it
+starts exactly where a sequential run would) and its own data order.  The loss is
+the sum of the networks' losses, so gradients do not mix, and Adam's update is
+elementwise, so :func:`train_many` trains each network as :func:`toposcope.fit`
+would, up to floating-point summation order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import TensorDataset
+from tqdm.auto import tqdm
+
+from .models import MLP
+from .training import History, resolve_device
+
+__all__ = ["BatchedMLP", "ModelSpec", "train_many"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One network of a batch: its activation layout and its seeds.
+
+    Attributes
+    ----------
+    activation : str
+        Default activation of every hidden layer (a name of :data:`toposcope.ACTIVATIONS`).
+    overrides : tuple of (slot, name, kwargs) triples
+        Per-layer exceptions, e.g. ``(("act4", "topo_sine", ()),)``; kwargs as a tuple
+        of ``(key, value)`` pairs (hashable).
+    kwargs : tuple of (key, value) pairs
+        Keyword arguments of the default activation (e.g. ``(("slope", 0.1),)``).
+    seed : int
+        Initialisation seed (``torch.manual_seed`` before building the MLP) and
+        shuffling seed.
+    """
+
+    activation: str = "relu"
+    overrides: tuple = ()
+    kwargs: tuple = ()
+    seed: int = 0
+
+    def layer_specs(self, n_layers: int) -> list[tuple[str, tuple]]:
+        specs = [(self.activation, self.kwargs)] * n_layers
+        for slot, name, kwargs in self.overrides:
+            specs[int(slot.removeprefix("act")) - 1] = (name, tuple(kwargs))
+        return specs
+
+    def build(self, in_dim: int, hidden: Sequence[int], out_dim: int) -> MLP:
+        """The equivalent sequential :class:`toposcope.MLP`, initialised under ``seed``."""
+        from .activations import get_activation
+
+        specs = self.layer_specs(len(hidden))
+        torch.manual_seed(self.seed)
+        return MLP(in_dim, hidden, out_dim, activations=[get_activation(n, **dict(kw)) for n, kw in specs])
+
+
+class BatchedMLP(nn.Module):
+    """``K`` MLPs of equal widths, evaluated together on inputs of shape ``(K, batch, in_dim)``.
+
+    Parameters
+    ----------
+    specs : sequence of ModelSpec
+        One per network.
+    in_dim, hidden, out_dim
+        As in :class:`toposcope.MLP`.
+    """
+
+    def __init__(self, specs: Sequence[ModelSpec], in_dim: int, hidden: Sequence[int], out_dim: int) -> None:
+        super().__init__()
+        from .activations import get_activation
+
+        if not specs:
+            raise ValueError("need at least one model spec")
+        self.specs = list(specs)
+        self.hidden = list(hidden)
+        singles = [spec.build(in_dim, hidden, out_dim) for spec in self.specs]
+        linears = [[m for m in single if isinstance(m, nn.Linear)] for single in singles]
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.stack([ls[i].weight.detach().T for ls in linears])) for i in range(len(hidden) + 1)]
+        )
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.stack([ls[i].bias.detach() for ls in linears])) for i in range(len(hidden) + 1)]
+        )
+        # Per layer: runs of consecutive models sharing an activation, as (module, count).
+        # train_many orders the models by layout, so that the runs are few and long.
+        self.segments: list[list[tuple[nn.Module, int]]] = []
+        self._activations = nn.ModuleList()
+        for layer in range(len(hidden)):
+            runs: list[list] = []
+            for spec in self.specs:
+                key = spec.layer_specs(len(hidden))[layer]
+                if runs and runs[-1][0] == key:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([key, 1])
+            segments = []
+            for (name, kwargs), count in runs:
+                module = get_activation(name, **dict(kwargs))
+                self._activations.append(module)
+                segments.append((module, count))
+            self.segments.append(segments)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(b.unsqueeze(1), x, W)
+            if layer < len(self.segments):
+                segments = self.segments[layer]
+                if len(segments) == 1:
+                    x = segments[0][0](x)
+                else:
+                    parts = x.split([count for _, count in segments])
+                    x = torch.cat([module(part) for (module, _), part in zip(segments, parts, strict=True)])
+        return x
+
+
+@torch.no_grad()
+def _accuracy(model: BatchedMLP, X: torch.Tensor, y: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    """Accuracy of every network on (X, y): shape (K,)."""
+    K = len(model.specs)
+    correct = torch.zeros(K, device=X.device)
+    for i in range(0, len(X), chunk):
+        xb = X[i : i + chunk].unsqueeze(0).expand(K, -1, -1)
+        correct += (model(xb).argmax(-1) == y[i : i + chunk]).sum(1)
+    return correct / len(X)
+
+
+def train_many(
+    specs: Sequence[ModelSpec],
+    train: TensorDataset,
+    test: TensorDataset | None = None,
+    *,
+    hidden: Sequence[int] = (25,) * 9,
+    epochs: int = 100,
+    batch_size: int = 128,
+    lr: float = 3e-3,
+    target_accuracy: float | None = None,
+    stop_when_all_reached: bool = False,
+    eval_every: int = 1,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+) -> list[History]:
+    """Train one MLP per spec, all at once, with Adam and cross-entropy.
+
+    Parameters
+    ----------
+    specs : sequence of ModelSpec
+        The networks; each is initialised and shuffled under its own seed.
+    train, test : TensorDataset
+        ``(X, y)`` with ``X`` of shape ``(n, in_dim)``.
+    hidden : sequence of int
+        Hidden widths (shared by all networks).
+    epochs, batch_size, lr
+        As in :func:`toposcope.fit`; ``batch_size >= len(train)`` is full batch.
+    target_accuracy : float, optional
+        Record the first evaluated epoch whose training accuracy reaches it.
+    stop_when_all_reached : bool, default False
+        Stop once every network reached ``target_accuracy`` on the training set
+        (and on the test set, when given).
+    eval_every : int, default 1
+        Evaluate accuracies every this many epochs (and at the last).
+    device : "auto", str or torch.device
+    progress : bool
+
+    Returns
+    -------
+    list of History
+        One per spec, in order; ``records`` hold ``epoch, loss, train_acc,
+        test_acc, time`` at the evaluated epochs (``time``: seconds since the
+        start, shared by the batch).
+    """
+    if not specs:
+        raise ValueError("need at least one model spec")
+    order = sorted(range(len(specs)), key=lambda k: (repr(specs[k].layer_specs(len(hidden))), k))
+    sorted_specs = [specs[k] for k in order]
+    histories = _train_sorted(sorted_specs, train, test, hidden, epochs, batch_size, lr, target_accuracy,
+                              stop_when_all_reached, eval_every, resolve_device(device), progress)  # fmt: skip
+    result: list[History] = [History()] * len(specs)
+    for position, k in enumerate(order):
+        result[k] = histories[position]
+    return result
+
+
+def _train_sorted(specs, train, test, hidden, epochs, batch_size, lr, target_accuracy, stop_when_all_reached,
+                  eval_every, dev, progress) -> list[History]:  # fmt: skip
+    X, y = (t.to(dev) for t in train.tensors)
+    Xt, yt = (t.to(dev) for t in test.tensors) if test is not None else (None, None)
+    in_dim, out_dim = X.shape[1], int(y.max()) + 1
+    if test is not None:
+        out_dim = max(out_dim, int(yt.max()) + 1)
+    model = BatchedMLP(specs, in_dim, hidden, out_dim).to(dev)
+    K, n = len(specs), len(X)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gens = [torch.Generator().manual_seed(spec.seed) for spec in specs]
+    histories = [History(target_accuracy=target_accuracy, device=str(dev)) for _ in specs]
+    test_reached: list[int | None] = [None] * K
+    start = time.perf_counter()
+    bar = tqdm(range(1, epochs + 1), desc=f"training {K} models", unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev)  # (K, n)
+        total = torch.zeros(K, device=dev)
+        for i in range(0, n, batch_size):
+            idx = order[:, i : i + batch_size]
+            logits = model(X[idx])  # (K, b, out)
+            losses = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(), reduction="none").view(idx.shape)
+            loss = losses.mean(1)
+            opt.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            opt.step()
+            total += loss.detach() * idx.shape[1]
+        if epoch % eval_every and epoch != epochs:
+            continue
+        model.eval()
+        train_acc = _accuracy(model, X, y).tolist()
+        test_acc = _accuracy(model, Xt, yt).tolist() if Xt is not None else [None] * K
+        mean_loss = (total / n).tolist()
+        elapsed = time.perf_counter() - start
+        for k in range(K):
+            histories[k].records.append(
+                {"epoch": epoch, "loss": mean_loss[k], "train_acc": train_acc[k], "test_acc": test_acc[k],
+                 "time": elapsed}
+            )  # fmt: skip
+            if target_accuracy is not None:
+                if histories[k].epoch_reached is None and train_acc[k] >= target_accuracy:
+                    histories[k].epoch_reached = epoch
+                if test_reached[k] is None and test_acc[k] is not None and test_acc[k] >= target_accuracy:
+                    test_reached[k] = epoch
+        bar.set_postfix(reached=sum(h.epoch_reached is not None for h in histories), of=K)
+        if stop_when_all_reached and target_accuracy is not None:
+            done_train = all(h.epoch_reached is not None for h in histories)
+            done_test = Xt is None or all(r is not None for r in test_reached)
+            if done_train and done_test:
+                break
+    bar.close()
+    for h, r in zip(histories, test_reached, strict=True):
+        h.test_epoch_reached = r
+    return histories

@@ -12,6 +12,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
+from .tracker import model_device
+
 __all__ = ["History", "evaluate", "fit", "resolve_device"]
 
 DataLike = TensorDataset | tuple[torch.Tensor, torch.Tensor]
@@ -89,7 +91,7 @@ def evaluate(
 ) -> float:
     """Accuracy of ``model`` on ``data`` (eval mode, no gradients)."""
     X, y = _tensors(data, "data")
-    device = next(model.parameters()).device if device is None else torch.device(device)
+    device = model_device(model) if device is None else torch.device(device)
     was_training = model.training
     model.eval()
     correct = 0

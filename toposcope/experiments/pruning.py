@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from scipy.stats import spearmanr
@@ -149,7 +148,6 @@ def main(argv: list[str] | None = None) -> None:
     store = run(args.profile, args.out, args.data_root)
     with pd.option_context("display.width", 150, "display.max_rows", 200):
         print(summarize(store.frame()))
-    np.set_printoptions(precision=3)
 
 
 if __name__ == "__main__":

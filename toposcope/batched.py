@@ -192,10 +192,7 @@ def train_many(
     sorted_specs = [specs[k] for k in order]
     histories = _train_sorted(sorted_specs, train, test, hidden, epochs, batch_size, lr, target_accuracy,
                               stop_when_all_reached, eval_every, resolve_device(device), progress)  # fmt: skip
-    result: list[History] = [History()] * len(specs)
-    for position, k in enumerate(order):
-        result[k] = histories[position]
-    return result
+    return [histories[order.index(k)] for k in range(len(specs))]
 
 
 def _train_sorted(specs, train, test, hidden, epochs, batch_size, lr, target_accuracy, stop_when_all_reached,

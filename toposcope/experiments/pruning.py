@@ -125,9 +125,10 @@ def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | 
                     if epochs:
                         fit(tuned, tune, epochs=epochs, batch_size=128, lr=5e-4, seed=seed, progress=False)
                         tuned = tuned.cpu()
-                    store.add(params, _measure(tuned, test, chosen))
+                    result = _measure(tuned, test, chosen)
+                    store.add(params, result)
                     print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={epochs}: "
-                          f"accuracy {store.frame().iloc[-1]['accuracy']:.4f}", flush=True)  # fmt: skip
+                          f"accuracy {result['accuracy']:.4f}", flush=True)  # fmt: skip
     return store
 
 

@@ -30,8 +30,8 @@ test: setup
 	$(BIN)/python -m pytest
 
 book: setup
-	$(BIN)/python -m toposcope.book run --profile $(PROFILE)
-	$(BIN)/python -m toposcope.book build
+	$(BIN)/python -m toposcope._book run --profile $(PROFILE)
+	$(BIN)/python -m toposcope._book build
 
 clean:
 	rm -rf _build

@@ -15,8 +15,8 @@ import time
 import torch
 
 import toposcope as ts
+from toposcope._torch import resolve_device
 from toposcope.batched import train_many
-from toposcope.experiments.mlp import ACTIVATIONS, spec_for
 
 
 def main() -> None:
@@ -26,8 +26,8 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     data = ts.nine_rings()
-    specs = [spec_for(a, s) for s in range(args.seeds) for a in ACTIVATIONS]
-    device = ts.training.resolve_device(args.device)
+    specs = [ts.ModelSpec(layout, s) for s in range(args.seeds) for layout in ts.LAYOUTS.values()]
+    device = resolve_device(args.device)
     train_many(specs[:2], data.train, epochs=1, device=device, progress=False)  # warm-up (imports, kernels)
 
     start = time.perf_counter()
@@ -48,7 +48,7 @@ def main() -> None:
         for s, m in zip(sequential, batched, strict=True)
         for a, b in zip(s.column("loss"), m.column("loss"), strict=True)
     )
-    print(f"{len(specs)} models ({len(ACTIVATIONS)} activations x {args.seeds} seeds), {args.epochs} epochs, "
+    print(f"{len(specs)} models ({len(ts.LAYOUTS)} activation layouts x {args.seeds} seeds), {args.epochs} epochs, "
           f"batch 128, device {device}, {torch.get_num_threads()} CPU threads")  # fmt: skip
     print(f"sequential (toposcope.fit, one model at a time): {t_seq:.1f} s")
     print(f"batched (train_many, all models together):       {t_bat:.1f} s")

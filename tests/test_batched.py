@@ -3,7 +3,11 @@ import torch
 
 import toposcope as ts
 from toposcope.batched import BatchedMLP, ModelSpec, train_many
-from toposcope.experiments.mlp import spec_for
+from toposcope.layouts import LAYOUTS, Layout, get_layout, middle_layers
+
+
+def spec_for(name: str, seed: int) -> ModelSpec:
+    return ModelSpec(get_layout(name), seed)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,8 @@ def test_specs_give_same_initial_weights_across_activations():
 
 
 def test_batched_forward_applies_each_models_activation():
-    specs = [ModelSpec("relu", seed=0), ModelSpec("tanh", seed=1), ModelSpec("relu", seed=2)]
+    specs = [ModelSpec(Layout.uniform("relu"), 0), ModelSpec(Layout.uniform("tanh"), 1),
+             ModelSpec(Layout.uniform("relu"), 2)]  # fmt: skip
     model = BatchedMLP(specs, 3, [4, 4], 2)
     x = torch.randn(5, 3)
     out = model(x.unsqueeze(0).expand(3, -1, -1))
@@ -56,4 +61,16 @@ def test_bad_specs(rings):
     with pytest.raises(ValueError, match="at least one"):
         train_many([], rings.train)
     with pytest.raises(ValueError, match="unknown activation layout"):
-        spec_for("swish", 0)
+        get_layout("swish")
+    with pytest.raises(ValueError, match="eval_every"):
+        train_many([spec_for("relu", 0)], rings.train, eval_every=0)
+
+
+def test_layouts_are_data():
+    assert middle_layers(9) == (3, 4, 5) and middle_layers(1) == (0,) and middle_layers(4) == (1,)
+    mid = LAYOUTS["topo_sine_mid"].per_layer(9)
+    assert [a.name for a in mid] == ["relu"] * 3 + ["topo_sine"] * 3 + ["relu"] * 3
+    assert LAYOUTS["leaky_relu_0.01"].default.build().negative_slope == 0.01
+    assert LAYOUTS["topo_sine_relu"].default.build().negative == "relu"
+    assert Layout.uniform("leaky_relu", slope=0.1).per_layer(2)[1].kwargs == (("slope", 0.1),)
+    assert get_layout(LAYOUTS["relu"]) is LAYOUTS["relu"]

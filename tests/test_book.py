@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from toposcope.book import ChapterError, chapters, execute_chapter, main
+from toposcope._book import ChapterError, chapters, execute_chapter, main
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapters(ROOT)

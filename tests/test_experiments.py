@@ -1,11 +1,9 @@
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from toposcope.datasets import DEBIAN_FASHION_MNIST
-from toposcope.experiments import ResultStore
+from toposcope.experiments import ResultStore, analysis
 from toposcope.experiments import pruning as pruning_experiment
 
 
@@ -45,36 +43,7 @@ def test_pruning_experiment_smoke_and_resume(tmp_path):
     lines = out.read_text().count("\n")
     pruning_experiment.run("smoke", out, progress=False)  # resumes: nothing recomputed
     assert out.read_text().count("\n") == lines
-    assert set(pruning_experiment.summarize(frame).index.get_level_values("criterion")) >= {"betti", "l1", "random"}
-
-
-def test_bootstrap_ratio():
-    from toposcope.experiments.mlp import bootstrap_ratio
-
-    ratio, low, high = bootstrap_ratio(np.array([10, 12, 11, 9, 10]), np.array([20, 24, 22, 18, 20]))
-    assert ratio == 0.5 and low <= 0.5 <= high and high < 1
-    with pytest.raises(ValueError, match="paired"):
-        bootstrap_ratio(np.array([1, 2]), np.array([1, 2, 3]))
-
-
-def test_epochs_table_counts_unreached_runs_as_lower_bounds():
-    from toposcope.experiments.mlp import epochs_table
-
-    def curve(reach_at):  # training accuracy 0.5 until the epoch it jumps to 1.0
-        return [[e, 0.1, 1.0 if reach_at is not None and e >= reach_at else 0.5, 0.5] for e in range(1, 41)]
-
-    frame = pd.DataFrame({
-        "activation": ["relu"] * 3 + ["topo_sine"] * 3,
-        "seed": [0, 1, 2] * 2,
-        "curve": [curve(20), curve(30), curve(None), curve(10), curve(15), curve(12)],
-        "max_epochs": [40] * 6,
-        "target": [0.99] * 6,
-    })  # fmt: skip
-    table = epochs_table(frame)
-    assert table.loc["relu", "reached"] == 2 and table.loc["relu", "median"] == 30
-    assert table.loc["topo_sine", "median"] == 12 and table.loc["topo_sine", "ratio to relu"] == pytest.approx(0.4)
-    assert epochs_table(frame, target=0.4).loc["relu", "median"] == 1  # any lower target, read off the curves
-    assert epochs_table(frame, metric="test_acc").loc["relu", "reached"] == 0
+    assert set(analysis.pruning_summary(frame).index.get_level_values("criterion")) >= {"betti", "l1", "random"}
 
 
 def test_mlp_experiment_resumes(tmp_path, monkeypatch):
@@ -87,6 +56,7 @@ def test_mlp_experiment_resumes(tmp_path, monkeypatch):
     store = mlp.run("smoke", out, device="cpu", progress=False, experiments=("convergence",))
     assert len(store) == 2
     record = store.frame().iloc[0]
-    assert len(record["curve"]) == 2 and record["max_epochs"] == 2
+    assert record["curve"]["epoch"] == [1, 2] and record["max_epochs"] == 2
+    assert set(record["curve"]) == {"epoch", "loss", "train_acc", "test_acc"}
     mlp.run("smoke", out, device="cpu", progress=False, experiments=("convergence",))
     assert out.read_text().count("\n") == 2

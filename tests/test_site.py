@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from toposcope.book import chapters
+from toposcope._book import chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"

@@ -14,39 +14,53 @@ Pruning
     ``toposcope.pruning`` (:func:`~toposcope.pruning.score_filters`,
     :class:`~toposcope.pruning.BettiImportance`, :func:`~toposcope.pruning.prune`,
     :func:`~toposcope.pruning.compare`, baselines and helpers)
-Data, models, training
+Data, models, training, measuring
     ``toposcope.datasets`` (:func:`nine_rings`, :func:`nine_spheres`,
-    :func:`fashion_mnist`), :class:`MLP`, :class:`PaperCNN`, :func:`fit`,
-    :func:`evaluate`, :class:`History`
+    :func:`fashion_mnist`), :class:`MLP`, :class:`PaperCNN`, activation layouts
+    (:class:`Layout`, ``LAYOUTS``), :func:`fit`, :class:`History`,
+    :func:`train_many`, :func:`evaluate`, :func:`compare`,
+    :func:`state_dict_bytes`
+Experiments and their analysis
+    ``toposcope.experiments`` (imported on demand)
 """
 
 from . import datasets, pruning, shapes
 from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
+from .batched import ModelSpec, train_many
 from .datasets import fashion_mnist, nine_rings, nine_spheres
+from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
+from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
-from .plotting import plot_barcode, plot_betti_epochs, plot_betti_profile
+from .plotting import book_style, plot_barcode, plot_betti_epochs, plot_betti_profile
 from .topology import BettiResult, SubsampleWarning, betti_numbers, knn_hop_matrix, persistence, subsample
 from .tracker import BettiTracker, activation_layers
-from .training import History, evaluate, fit
+from .training import History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "LAYOUTS",
     "MLP",
+    "ActivationSpec",
     "BettiResult",
     "BettiTracker",
     "History",
+    "Layout",
+    "ModelSpec",
     "PaperCNN",
     "SubsampleWarning",
     "TopoSine",
     "activation_layers",
     "betti_numbers",
+    "book_style",
+    "compare",
     "datasets",
     "evaluate",
     "fashion_mnist",
     "fit",
     "get_activation",
+    "get_layout",
     "knn_hop_matrix",
     "nine_rings",
     "nine_spheres",
@@ -56,6 +70,8 @@ __all__ = [
     "plot_betti_profile",
     "pruning",
     "shapes",
+    "state_dict_bytes",
     "subsample",
     "topo_sine",
+    "train_many",
 ]

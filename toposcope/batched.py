@@ -28,48 +28,36 @@ from torch.nn import functional as F
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
+from ._torch import resolve_device
+from .layouts import Layout
 from .models import MLP
-from .training import History, resolve_device
+from .training import History
 
 __all__ = ["BatchedMLP", "ModelSpec", "train_many"]
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One network of a batch: its activation layout and its seeds.
+    """One network of a batch: its activation layout and its seed.
 
     Attributes
     ----------
-    activation : str
-        Default activation of every hidden layer (a name of :data:`toposcope.ACTIVATIONS`).
-    overrides : tuple of (slot, name, kwargs) triples
-        Per-layer exceptions, e.g. ``(("act4", "topo_sine", ()),)``; kwargs as a tuple
-        of ``(key, value)`` pairs (hashable).
-    kwargs : tuple of (key, value) pairs
-        Keyword arguments of the default activation (e.g. ``(("slope", 0.1),)``).
+    layout : Layout
+        The activation of each hidden layer (e.g. ``LAYOUTS["topo_sine_mid"]`` or
+        ``Layout.uniform("tanh")``).
     seed : int
         Initialisation seed (``torch.manual_seed`` before building the MLP) and
         shuffling seed.
     """
 
-    activation: str = "relu"
-    overrides: tuple = ()
-    kwargs: tuple = ()
+    layout: Layout
     seed: int = 0
-
-    def layer_specs(self, n_layers: int) -> list[tuple[str, tuple]]:
-        specs = [(self.activation, self.kwargs)] * n_layers
-        for slot, name, kwargs in self.overrides:
-            specs[int(slot.removeprefix("act")) - 1] = (name, tuple(kwargs))
-        return specs
 
     def build(self, in_dim: int, hidden: Sequence[int], out_dim: int) -> MLP:
         """The equivalent sequential :class:`toposcope.MLP`, initialised under ``seed``."""
-        from .activations import get_activation
-
-        specs = self.layer_specs(len(hidden))
         torch.manual_seed(self.seed)
-        return MLP(in_dim, hidden, out_dim, activations=[get_activation(n, **dict(kw)) for n, kw in specs])
+        activations = [spec.build() for spec in self.layout.per_layer(len(hidden))]
+        return MLP(in_dim, hidden, out_dim, activations=activations)
 
 
 class BatchedMLP(nn.Module):
@@ -85,8 +73,6 @@ class BatchedMLP(nn.Module):
 
     def __init__(self, specs: Sequence[ModelSpec], in_dim: int, hidden: Sequence[int], out_dim: int) -> None:
         super().__init__()
-        from .activations import get_activation
-
         if not specs:
             raise ValueError("need at least one model spec")
         self.specs = list(specs)
@@ -106,14 +92,14 @@ class BatchedMLP(nn.Module):
         for layer in range(len(hidden)):
             runs: list[list] = []
             for spec in self.specs:
-                key = spec.layer_specs(len(hidden))[layer]
+                key = spec.layout.per_layer(len(hidden))[layer]
                 if runs and runs[-1][0] == key:
                     runs[-1][1] += 1
                 else:
                     runs.append([key, 1])
             segments = []
-            for (name, kwargs), count in runs:
-                module = get_activation(name, **dict(kwargs))
+            for activation, count in runs:
+                module = activation.build()
                 self._activations.append(module)
                 segments.append((module, count))
             self.segments.append(segments)
@@ -188,65 +174,79 @@ def train_many(
     """
     if not specs:
         raise ValueError("need at least one model spec")
-    order = sorted(range(len(specs)), key=lambda k: (repr(specs[k].layer_specs(len(hidden))), k))
-    sorted_specs = [specs[k] for k in order]
-    histories = _train_sorted(sorted_specs, train, test, hidden, epochs, batch_size, lr, target_accuracy,
-                              stop_when_all_reached, eval_every, resolve_device(device), progress)  # fmt: skip
+    if eval_every < 1:
+        raise ValueError(f"eval_every must be a positive number of epochs; got {eval_every}")
+    # Models of one layout side by side: few, long activation segments.
+    order = sorted(range(len(specs)), key=lambda k: (repr(specs[k].layout.per_layer(len(hidden))), k))
+    histories = _train_sorted(
+        [specs[k] for k in order], train, test, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
+        target_accuracy=target_accuracy, stop_when_all_reached=stop_when_all_reached, eval_every=eval_every,
+        dev=resolve_device(device), progress=progress,
+    )  # fmt: skip
     return [histories[order.index(k)] for k in range(len(specs))]
 
 
-def _train_sorted(specs, train, test, hidden, epochs, batch_size, lr, target_accuracy, stop_when_all_reached,
-                  eval_every, dev, progress) -> list[History]:  # fmt: skip
+def _train_epoch(model: BatchedMLP, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
+                 batch_size: int, gens: list[torch.Generator]) -> torch.Tensor:  # fmt: skip
+    """One pass of every network over (X, y), each in its own seeded order; mean losses, shape (K,)."""
+    model.train()
+    n = len(X)
+    order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(X.device)  # (K, n)
+    total = torch.zeros(len(gens), device=X.device)
+    for i in range(0, n, batch_size):
+        idx = order[:, i : i + batch_size]
+        logits = model(X[idx])  # (K, b, out)
+        losses = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(), reduction="none").view(idx.shape)
+        loss = losses.mean(1)
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        opt.step()
+        total += loss.detach() * idx.shape[1]
+    return total / n
+
+
+def _train_sorted(
+    specs: Sequence[ModelSpec],
+    train: TensorDataset,
+    test: TensorDataset | None,
+    *,
+    hidden: Sequence[int],
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    target_accuracy: float | None,
+    stop_when_all_reached: bool,
+    eval_every: int,
+    dev: torch.device,
+    progress: bool,
+) -> list[History]:
+    """:func:`train_many` on specs already grouped by layout; one History per spec, in order."""
     X, y = (t.to(dev) for t in train.tensors)
     Xt, yt = (t.to(dev) for t in test.tensors) if test is not None else (None, None)
-    in_dim, out_dim = X.shape[1], int(y.max()) + 1
-    if test is not None:
-        out_dim = max(out_dim, int(yt.max()) + 1)
-    model = BatchedMLP(specs, in_dim, hidden, out_dim).to(dev)
-    K, n = len(specs), len(X)
+    out_dim = int(y.max()) + 1 if test is None else max(int(y.max()), int(yt.max())) + 1
+    model = BatchedMLP(specs, X.shape[1], hidden, out_dim).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gens = [torch.Generator().manual_seed(spec.seed) for spec in specs]
     histories = [History(target_accuracy=target_accuracy, device=str(dev)) for _ in specs]
-    test_reached: list[int | None] = [None] * K
     start = time.perf_counter()
-    bar = tqdm(range(1, epochs + 1), desc=f"training {K} models", unit="epoch", disable=not progress, leave=False)
+    bar = tqdm(range(1, epochs + 1), desc=f"training {len(specs)} models", unit="epoch", disable=not progress,
+               leave=False)  # fmt: skip
     for epoch in bar:
-        model.train()
-        order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(dev)  # (K, n)
-        total = torch.zeros(K, device=dev)
-        for i in range(0, n, batch_size):
-            idx = order[:, i : i + batch_size]
-            logits = model(X[idx])  # (K, b, out)
-            losses = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(), reduction="none").view(idx.shape)
-            loss = losses.mean(1)
-            opt.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            opt.step()
-            total += loss.detach() * idx.shape[1]
+        losses = _train_epoch(model, opt, X, y, batch_size, gens)
         if epoch % eval_every and epoch != epochs:
             continue
+        mean_loss = losses.tolist()
         model.eval()
         train_acc = _accuracy(model, X, y).tolist()
-        test_acc = _accuracy(model, Xt, yt).tolist() if Xt is not None else [None] * K
-        mean_loss = (total / n).tolist()
+        test_acc = _accuracy(model, Xt, yt).tolist() if Xt is not None else [None] * len(specs)
         elapsed = time.perf_counter() - start
-        for k in range(K):
-            histories[k].records.append(
-                {"epoch": epoch, "loss": mean_loss[k], "train_acc": train_acc[k], "test_acc": test_acc[k],
-                 "time": elapsed}
-            )  # fmt: skip
-            if target_accuracy is not None:
-                if histories[k].epoch_reached is None and train_acc[k] >= target_accuracy:
-                    histories[k].epoch_reached = epoch
-                if test_reached[k] is None and test_acc[k] is not None and test_acc[k] >= target_accuracy:
-                    test_reached[k] = epoch
-        bar.set_postfix(reached=sum(h.epoch_reached is not None for h in histories), of=K)
-        if stop_when_all_reached and target_accuracy is not None:
-            done_train = all(h.epoch_reached is not None for h in histories)
-            done_test = Xt is None or all(r is not None for r in test_reached)
-            if done_train and done_test:
-                break
+        for k, history in enumerate(histories):
+            history.log({"epoch": epoch, "loss": mean_loss[k], "train_acc": train_acc[k], "test_acc": test_acc[k],
+                         "time": elapsed})  # fmt: skip
+        bar.set_postfix(reached=sum(h.epoch_reached is not None for h in histories), of=len(specs))
+        if stop_when_all_reached and target_accuracy is not None and all(
+            h.epoch_reached is not None and (Xt is None or h.test_epoch_reached is not None) for h in histories
+        ):
+            break
     bar.close()
-    for h, r in zip(histories, test_reached, strict=True):
-        h.test_epoch_reached = r
     return histories

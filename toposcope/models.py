@@ -116,6 +116,12 @@ class PaperCNN(nn.Sequential):
     activations : sequence or mapping, optional
         Per-slot overrides for the slots ``act0, act1, act2, act3`` (as in
         :class:`MLP`).
+
+    Attributes
+    ----------
+    input_shape : (int, int, int)
+        ``(in_channels, image_size, image_size)``: what one input looks like (the
+        pruner builds example inputs from it).
     """
 
     def __init__(
@@ -151,3 +157,4 @@ class PaperCNN(nn.Sequential):
                 ]
             )
         )
+        self.input_shape = (in_channels, image_size, image_size)

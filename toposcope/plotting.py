@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["plot_barcode", "plot_betti_epochs", "plot_betti_profile"]
+__all__ = ["book_style", "plot_barcode", "plot_betti_epochs", "plot_betti_profile"]
+
+BOOK_STYLE = {"figure.dpi": 90, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def book_style() -> None:
+    """The book's matplotlib look (every chapter calls it once): modest resolution, no top/right spines."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(BOOK_STYLE)
 
 
 def _axes(ax):

@@ -12,10 +12,11 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._torch import capture_outputs, forward_batches
 from .activations import TopoSine
 from .topology import betti_numbers
 
-__all__ = ["BettiTracker", "activation_layers", "capture_outputs", "model_device"]
+__all__ = ["BettiTracker", "activation_layers"]
 
 INPUT, LOGITS = "input", "logits"
 COLUMNS = ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
@@ -30,52 +31,6 @@ def _is_activation(module: nn.Module) -> bool:
 def activation_layers(model: nn.Module) -> list[str]:
     """Names of the activation modules of ``model``, in registration order."""
     return [name for name, m in model.named_modules() if name and _is_activation(m)]
-
-
-@contextmanager
-def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str, list[torch.Tensor]]]:
-    """Record the outputs of named modules while the model runs; always remove the hooks.
-
-    Parameters
-    ----------
-    model : nn.Module
-    names : sequence of str
-        Module names, as in ``model.named_modules()``.
-
-    Yields
-    ------
-    dict
-        ``name -> list of output batches`` (detached, float32, on the CPU), filled
-        by every forward pass inside the ``with`` block.  The hooks are removed on
-        leaving it, also when the forward pass raises.
-    """
-    modules = dict(model.named_modules())
-    unknown = [n for n in names if n not in modules]
-    if unknown:
-        raise ValueError(f"model has no module(s) {unknown}")
-    store: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    handles = []
-
-    def save(name: str):
-        def hook(module, inputs, output):
-            out = output[0] if isinstance(output, (tuple, list)) else output
-            store[name].append(out.detach().float().cpu())
-
-        return hook
-
-    try:
-        for name in names:
-            handles.append(modules[name].register_forward_hook(save(name)))
-        yield store
-    finally:
-        for h in handles:
-            h.remove()
-
-
-def model_device(model: nn.Module) -> torch.device:
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")
 
 
 class BettiTracker:
@@ -177,26 +132,13 @@ class BettiTracker:
                 store.setdefault(name, [])
             yield store
 
-    @torch.no_grad()
     def activations(self, X: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Run ``X`` through the model in eval mode; return (layer -> (n, features), logits)."""
-        device = model_device(self.model)
-        was_training = self.model.training
-        self.model.eval()
-        logits = []
-        try:
-            with self.hooked() as store:
-                for i in range(0, len(X), self.batch_size):
-                    xb = X[i : i + self.batch_size]
-                    if INPUT in store:
-                        store[INPUT].append(xb.float().cpu())
-                    out = self.model(xb.to(device))
-                    logits.append(out.detach().float().cpu())
-        finally:
-            self.model.train(was_training)
-        logits_t = torch.cat(logits)
-        store[LOGITS] = [logits_t]
-        return {name: torch.cat(store[name]).flatten(1) for name in self.layers}, logits_t
+        with self.hooked() as store:
+            logits = forward_batches(self.model, X, self.batch_size)
+        store[INPUT] = [X.float().cpu()]
+        store[LOGITS] = [logits]
+        return {name: torch.cat(store[name]).flatten(1) for name in self.layers}, logits
 
     def draw(self, y: torch.Tensor) -> torch.Tensor:
         """Indices of the inputs a profile uses: up to ``samples_per_class`` per class, seeded."""

@@ -12,9 +12,10 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from .tracker import model_device
+from ._torch import as_xy, resolve_device
+from .measure import evaluate
 
-__all__ = ["History", "evaluate", "fit", "resolve_device"]
+__all__ = ["History", "fit"]
 
 DataLike = TensorDataset | tuple[torch.Tensor, torch.Tensor]
 Callback = Callable[[nn.Module, int, dict[str, Any]], None]
@@ -48,6 +49,20 @@ class History:
     test_epoch_reached: int | None = None
     device: str = "cpu"
 
+    def log(self, record: dict[str, Any]) -> None:
+        """Append one evaluated epoch's record and note the first epochs that reach the target.
+
+        ``record`` holds at least ``epoch`` and ``train_acc``; ``test_acc`` may be ``None``.
+        """
+        self.records.append(record)
+        if self.target_accuracy is None:
+            return
+        if self.epoch_reached is None and record["train_acc"] >= self.target_accuracy:
+            self.epoch_reached = record["epoch"]
+        test_acc = record.get("test_acc")
+        if self.test_epoch_reached is None and test_acc is not None and test_acc >= self.target_accuracy:
+            self.test_epoch_reached = record["epoch"]
+
     def column(self, key: str) -> list[Any]:
         """One field of every record, e.g. ``history.column("train_acc")``."""
         return [r[key] for r in self.records]
@@ -57,49 +72,6 @@ class History:
         import pandas as pd
 
         return pd.DataFrame.from_records(self.records)
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks CUDA when available, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def _tensors(data: DataLike, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    if isinstance(data, TensorDataset):
-        tensors = data.tensors
-    elif isinstance(data, (tuple, list)):
-        tensors = tuple(data)
-    else:
-        raise TypeError(f"{name} must be a TensorDataset or an (X, y) pair; got {type(data).__name__}")
-    if len(tensors) != 2:
-        raise ValueError(f"{name} must hold exactly two tensors (X, y); got {len(tensors)}")
-    X, y = (torch.as_tensor(t) for t in tensors)
-    if len(X) != len(y):
-        raise ValueError(f"{name}: {len(X)} inputs but {len(y)} labels")
-    if len(X) == 0:
-        raise ValueError(f"{name} is empty")
-    if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise TypeError(f"{name}: labels must be integer class indices; got {y.dtype}")
-    return X, y.long()
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module, data: DataLike, batch_size: int = 4096, device: str | torch.device | None = None
-) -> float:
-    """Accuracy of ``model`` on ``data`` (eval mode, no gradients)."""
-    X, y = _tensors(data, "data")
-    device = model_device(model) if device is None else torch.device(device)
-    was_training = model.training
-    model.eval()
-    correct = 0
-    for i in range(0, len(X), batch_size):
-        out = model(X[i : i + batch_size].to(device))
-        correct += int((out.argmax(1) == y[i : i + batch_size].to(device)).sum())
-    model.train(was_training)
-    return correct / len(X)
 
 
 def fit(
@@ -160,14 +132,13 @@ def fit(
     if target_accuracy is not None and not 0 < target_accuracy <= 1:
         raise ValueError(f"target_accuracy must lie in (0, 1]; got {target_accuracy}")
     dev = resolve_device(device)
-    X, y = _tensors(train, "train")
-    test_t = _tensors(test, "test") if test is not None else None
+    X, y = as_xy(train, "train")
+    test_t = as_xy(test, "test") if test is not None else None
     on_device = X.element_size() * X.nelement() <= _ON_DEVICE_LIMIT
     if on_device:
         X, y = X.to(dev), y.to(dev)
     model.to(dev)
     opt = _OPTIMIZERS[optimizer](model.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(seed)
     history = History(target_accuracy=target_accuracy, device=str(dev))
     for cb in callbacks:
@@ -175,35 +146,43 @@ def fit(
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
-        model.train()
-        order = torch.randperm(len(X), generator=gen).to(X.device)
-        total = torch.zeros((), device=dev)
-        for i in range(0, len(X), batch_size):
-            idx = order[i : i + batch_size]
-            xb, yb = X[idx].to(dev, non_blocking=True), y[idx].to(dev, non_blocking=True)
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            total += loss.detach() * len(idx)
+        loss = _train_epoch(model, opt, X, y, batch_size, gen, dev)
         record = {
             "epoch": epoch,
-            "loss": float(total) / len(X),
+            "loss": loss,
             "train_acc": evaluate(model, (X, y), device=dev),
             "test_acc": evaluate(model, test_t, device=dev) if test_t is not None else None,
             "time": time.perf_counter() - start,
         }
-        history.records.append(record)
+        history.log(record)
         bar.set_postfix(loss=f"{record['loss']:.4f}", acc=f"{record['train_acc']:.3f}")
         for cb in callbacks:
             cb(model, epoch, record)
-        if target_accuracy is not None and history.test_epoch_reached is None and test_t is not None:
-            if record["test_acc"] >= target_accuracy:
-                history.test_epoch_reached = epoch
-        reached = target_accuracy is not None and record["train_acc"] >= target_accuracy
-        if reached and history.epoch_reached is None:
-            history.epoch_reached = epoch
-            if stop_at_target:
-                break
+        if stop_at_target and history.epoch_reached == epoch:
+            break
     bar.close()
     return history
+
+
+def _train_epoch(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    gen: torch.Generator,
+    dev: torch.device,
+) -> float:
+    """One pass over (X, y) in a seeded random order; return the mean training loss."""
+    model.train()
+    order = torch.randperm(len(X), generator=gen).to(X.device)
+    total = torch.zeros((), device=dev)
+    for i in range(0, len(X), batch_size):
+        idx = order[i : i + batch_size]
+        xb, yb = X[idx].to(dev, non_blocking=True), y[idx].to(dev, non_blocking=True)
+        opt.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        loss.backward()
+        opt.step()
+        total += loss.detach() * len(idx)
+    return float(total) / len(X)

@@ -32,25 +32,14 @@ from torch.utils.data import TensorDataset
 
 from .. import pruning as P
 from ..datasets import fashion_mnist
+from ..measure import evaluate, state_dict_bytes
 from ..models import PaperCNN
-from ..training import evaluate, fit
+from ..training import fit
+from . import analysis
+from .profiles import PRUNING as PROFILES
 from .store import ResultStore
 
-__all__ = ["PROFILES", "run", "summarize"]
-
-PROFILES: dict[str, dict[str, Any]] = {
-    "smoke": {
-        "train_images": 1024, "test_images": 1000, "epochs": 1, "channels": (8, 16, 16), "dense": 32,
-        "n_samples": 200, "rules": ["ratio=0.25", "ratio=0.5"], "seeds": [0], "random_seeds": [0],
-        "finetune_images": 512, "finetune_epochs": 1,
-    },
-    "full": {
-        "train_images": 20_000, "test_images": 10_000, "epochs": 3, "channels": (32, 64, 64), "dense": 64,
-        "n_samples": 500, "rules": ["threshold=300", "ratio=0.25", "ratio=0.5"], "seeds": [0, 1],
-        "random_seeds": [0, 1, 2], "finetune_images": 5_000, "finetune_epochs": 1,
-    },
-}  # fmt: skip
-
+__all__ = ["PROFILES", "run"]
 
 def _rule(rule: str) -> dict[str, float]:
     name, value = rule.split("=")
@@ -66,55 +55,29 @@ def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[i
     return {
         "accuracy": evaluate(model, test),
         "params": sum(p.numel() for p in model.parameters()),
-        "bytes": P.state_dict_bytes(model),
+        "bytes": state_dict_bytes(model),
         "removed": {layer: len(idxs) for layer, idxs in (plan or {}).items()},
     }
 
 
-def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | None = None, progress: bool = True):
-    """Run (or resume) the experiment; return the :class:`ResultStore`."""
+def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | None = None,
+        progress: bool = True) -> ResultStore:  # fmt: skip
+    """Run (or resume) the experiment of a profile (sizes from :data:`PROFILES`); return the store."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
     cfg = PROFILES[profile]
-    out = Path(out) if out else Path(f"data/results/pruning_{profile}.jsonl")
-    store = ResultStore(out)
+    store = ResultStore(Path(out) if out else Path(f"data/results/pruning_{profile}.jsonl"))
     train_all = fashion_mnist(data_root, split="train")
     test = _subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
     for seed in cfg["seeds"]:
         base = {"profile": profile, "seed": seed}
         train = _subset(train_all, cfg["train_images"], seed=seed)
         tune = _subset(train_all, cfg["finetune_images"], seed=1000 + seed)
-        torch.manual_seed(seed)
-        model = PaperCNN(channels=cfg["channels"], dense=cfg["dense"])
-        start = time.perf_counter()
-        fit(model, train, epochs=cfg["epochs"], batch_size=128, lr=2e-3, seed=seed, progress=progress)
-        model = model.cpu()
-        print(f"seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
+        model, tables = _train_and_score(cfg, train, seed, progress)
+        _record_unpruned(store, base, model, tables, test)
         images = train.tensors[0]
-        start = time.perf_counter()
-        tables = {
-            "betti": P.score_filters(model, images, n_samples=cfg["n_samples"], seed=seed),
-            "betti_filter": P.score_filters(model, images, n_samples=cfg["n_samples"], seed=seed, scale="filter"),
-            "l1": P.l1_scores(model),
-        }
-        scoring_seconds = time.perf_counter() - start
-        params = {**base, "rule": "none", "criterion": "unpruned", "random_seed": None, "finetune_epochs": 0}
-        if params not in store:
-            result = _measure(model, test, None)
-            merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
-            result["spearman_betti_l1"] = {
-                layer: float(spearmanr(t["score"], t["l1"]).statistic) for layer, t in merged.groupby("layer")
-            }
-            result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}
-            result["scoring_seconds"] = scoring_seconds
-            store.add(params, result)
         for rule in cfg["rules"]:
-            plan = P.select_filters(tables["betti"], **_rule(rule))
-            counts = {layer: len(idxs) for layer, idxs in plan.items()}
-            runs = [("betti", None, plan)]
-            runs.append(("betti_filter", None, P.select_filters(tables["betti_filter"], counts=counts)))
-            runs.append(("l1", None, P.select_filters(tables["l1"], counts=counts)))
-            for r in cfg["random_seeds"]:
-                runs.append(("random", r, P.select_filters(P.random_scores(model, seed=r), counts=counts)))
-            for criterion, random_seed, chosen in runs:
+            for criterion, random_seed, chosen in _plans(model, tables, rule, cfg["random_seeds"]):
                 pruned = P.remove_filters(model, chosen, images[:1])
                 for epochs in (0, cfg["finetune_epochs"]):
                     params = {**base, "rule": rule, "criterion": criterion, "random_seed": random_seed,
@@ -132,11 +95,50 @@ def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | 
     return store
 
 
-def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and spread of test accuracy per (rule, criterion, fine-tuning), over seeds."""
-    table = frame.groupby(["rule", "finetune_epochs", "criterion"])["accuracy"]
-    summary = table.agg(["mean", "std", "min", "max", "count"])
-    return summary.round(4)
+def _train_and_score(cfg: dict[str, Any], train: TensorDataset, seed: int, progress: bool):
+    """Train PaperCNN under ``seed``; return it (on the CPU) and its score tables per criterion."""
+    torch.manual_seed(seed)
+    model = PaperCNN(channels=cfg["channels"], dense=cfg["dense"])
+    start = time.perf_counter()
+    fit(model, train, epochs=cfg["epochs"], batch_size=128, lr=2e-3, seed=seed, progress=progress)
+    model = model.cpu()
+    print(f"seed {seed}: trained in {time.perf_counter() - start:.0f} s", flush=True)
+    images = train.tensors[0]
+    start = time.perf_counter()
+    tables = {
+        "betti": P.score_filters(model, images, n_samples=cfg["n_samples"], seed=seed),
+        "betti_filter": P.score_filters(model, images, n_samples=cfg["n_samples"], seed=seed, scale="filter"),
+        "l1": P.l1_scores(model),
+    }
+    tables["seconds"] = time.perf_counter() - start
+    return model, tables
+
+
+def _record_unpruned(store: ResultStore, base: dict[str, Any], model, tables, test: TensorDataset) -> None:
+    """The unpruned model's accuracy and size, and how its Betti scores relate to L1 norms."""
+    params = {**base, "rule": "none", "criterion": "unpruned", "random_seed": None, "finetune_epochs": 0}
+    if params in store:
+        return
+    result = _measure(model, test, None)
+    merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
+    result["spearman_betti_l1"] = {
+        layer: float(spearmanr(t["score"], t["l1"]).statistic) for layer, t in merged.groupby("layer")
+    }
+    result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}
+    result["scoring_seconds"] = tables["seconds"]
+    store.add(params, result)
+
+
+def _plans(model, tables, rule: str, random_seeds: list[int]) -> list[tuple[str, int | None, dict]]:
+    """(criterion, random seed, plan) of every criterion, each removing as many filters per layer as Betti."""
+    plan = P.select_filters(tables["betti"], **_rule(rule))
+    counts = {layer: len(idxs) for layer, idxs in plan.items()}
+    plans = [("betti", None, plan)]
+    plans.append(("betti_filter", None, P.select_filters(tables["betti_filter"], counts=counts)))
+    plans.append(("l1", None, P.select_filters(tables["l1"], counts=counts)))
+    for r in random_seeds:
+        plans.append(("random", r, P.select_filters(P.random_scores(model, seed=r), counts=counts)))
+    return plans
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     store = run(args.profile, args.out, args.data_root)
     with pd.option_context("display.width", 150, "display.max_rows", 200):
-        print(summarize(store.frame()))
+        print(analysis.pruning_summary(store.frame()))
 
 
 if __name__ == "__main__":

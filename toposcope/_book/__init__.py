@@ -1,9 +1,10 @@
-"""Execute the book's chapters once with papermill, then build the HTML from the executed copies.
+"""The book's build tool: execute the chapters once with papermill, then build the HTML from the executed copies.
 
-Usage (from the repository root)::
+Not part of the library: nothing in ``toposcope`` imports it (an import-linter
+contract in ``pyproject.toml`` checks that).  Usage (from the repository root)::
 
-    python -m toposcope.book run [--profile smoke|full] [--only book/01_topology] [--repeat N]
-    python -m toposcope.book build
+    python -m toposcope._book run [--profile smoke|full] [--only book/01_topology] [--repeat N]
+    python -m toposcope._book build
 
 ``run`` executes every ``.ipynb`` chapter listed in ``_toc.yml`` with papermill,
 injecting ``profile`` into the cell tagged ``parameters``, with the chapter's own
@@ -31,9 +32,8 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["chapters", "execute_chapter", "main"]
+__all__ = ["ChapterError", "build", "chapters", "execute_chapter", "main", "run"]
 
-ROOT = Path.cwd()
 BUILD = Path("_build")
 STAGE = BUILD / "source"
 KERNEL = "toposcope"
@@ -52,8 +52,9 @@ def _toc_files(entries: list) -> Iterator[str]:
             yield from _toc_files(entry.get(key, []))
 
 
-def chapters(root: Path = ROOT) -> list[Path]:
-    """The ``.ipynb`` chapters of ``_toc.yml``, in book order, relative to ``root``."""
+def chapters(root: Path | None = None) -> list[Path]:
+    """The ``.ipynb`` chapters of ``_toc.yml``, in book order, relative to ``root`` (default: the working folder)."""
+    root = Path.cwd() if root is None else Path(root)
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = [toc["root"], *_toc_files(toc.get("chapters", []) + toc.get("parts", []))]
     found = []
@@ -133,7 +134,40 @@ def _stage(clean: bool) -> None:
     shutil.copytree("book", STAGE / "book", ignore=_COPY_IGNORE, dirs_exist_ok=True)
 
 
-def run(profile: str, only: list[str] | None, kernel: str, timeout: int, widget_timeout: int, repeat: int = 1) -> int:
+def run(
+    *,
+    profile: str = "smoke",
+    only: list[str] | None = None,
+    kernel: str = KERNEL,
+    timeout: int = 900,
+    widget_timeout: int = 60,
+    repeat: int = 1,
+) -> int:
+    """Execute the chapters of ``_toc.yml`` into ``_build/source``; return a process exit code.
+
+    Parameters
+    ----------
+    profile : {"smoke", "full"}
+        Injected into every chapter's ``parameters`` cell.
+    only : list of str, optional
+        Chapters to execute (paths as in ``_toc.yml``); the executed copies of the
+        other chapters are kept.  Default: all, into a clean stage.
+    kernel : str
+        Jupyter kernel name.
+    timeout, widget_timeout : int
+        Seconds per cell, and per cell tagged ``widget``.
+    repeat : int, default 1
+        Execute each chapter this many times (timing studies).
+
+    Returns
+    -------
+    int
+        0 on success, 1 when a chapter failed (its name and cell printed on stderr),
+        2 on a usage error.
+    """
+    if repeat < 1:
+        print(f"error: --repeat must be at least 1; got {repeat}", file=sys.stderr)
+        return 2
     if not _kernel_available(kernel):
         print(
             f"error: no Jupyter kernel named {kernel!r}. Install it into this environment with\n"
@@ -149,7 +183,7 @@ def run(profile: str, only: list[str] | None, kernel: str, timeout: int, widget_
             print(f"error: not chapters of _toc.yml: {sorted(map(str, unknown))}", file=sys.stderr)
             return 2
         todo = [c for c in todo if c in wanted]
-    _stage(clean=True)
+    _stage(clean=not only)
     total = time.perf_counter()
     timings = []
     for chapter in todo:
@@ -171,6 +205,7 @@ def run(profile: str, only: list[str] | None, kernel: str, timeout: int, widget_
 
 
 def build() -> int:
+    """Build the HTML from ``_build/source`` with Jupyter Book (warnings as errors); return its exit code."""
     if not STAGE.is_dir() or not any(STAGE.rglob("*.ipynb")):
         print("error: nothing executed yet: run `python -m toposcope.book run` first", file=sys.stderr)
         return 2
@@ -185,7 +220,8 @@ def build() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m toposcope.book", description=__doc__.splitlines()[0])
+    """The command line: ``run`` or ``build`` (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m toposcope._book", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="execute the chapters with papermill")
     p_run.add_argument("--profile", choices=("smoke", "full"), default="smoke")
@@ -197,9 +233,6 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="build the HTML from the executed chapters")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.profile, args.only, args.kernel, args.timeout, args.widget_timeout, args.repeat)
+        return run(profile=args.profile, only=args.only, kernel=args.kernel, timeout=args.timeout,
+                   widget_timeout=args.widget_timeout, repeat=args.repeat)
     return build()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The statistics and verdicts the chapters show, on small synthetic result sets."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toposcope.experiments import ResultStore, analysis
+
+
+def curve(reach_at, epochs=40, test=0.5):
+    """Training accuracy 0.5 until the epoch it jumps to 1.0 (never, for None)."""
+    train = [1.0 if reach_at is not None and e >= reach_at else 0.5 for e in range(1, epochs + 1)]
+    return {"epoch": list(range(1, epochs + 1)), "loss": [0.1] * epochs, "train_acc": train,
+            "test_acc": [test] * epochs}  # fmt: skip
+
+
+def runs(reach: dict[str, list], dataset="rings", **extra) -> pd.DataFrame:
+    rows = []
+    for activation, epochs in reach.items():
+        for seed, at in enumerate(epochs):
+            rows.append({"dataset": dataset, "activation": activation, "seed": seed, "curve": curve(at),
+                         "max_epochs": 40, "target": 0.99, **extra})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_ratio():
+    ratio, low, high = analysis.bootstrap_ratio(np.array([10, 12, 11, 9, 10]), np.array([20, 24, 22, 18, 20]))
+    assert ratio == 0.5 and low <= 0.5 <= high and high < 1
+    with pytest.raises(ValueError, match="paired"):
+        analysis.bootstrap_ratio(np.array([1, 2]), np.array([1, 2, 3]))
+
+
+def test_epochs_table_counts_unreached_runs_as_lower_bounds():
+    frame = runs({"relu": [20, 30, None], "topo_sine": [10, 15, 12]})
+    table = analysis.epochs_table(frame)
+    assert table.loc["relu", "reached"] == 2 and table.loc["relu", "median"] == 30
+    assert table.loc["topo_sine", "median"] == 12 and table.loc["topo_sine", "ratio to relu"] == pytest.approx(0.4)
+    assert analysis.epochs_table(frame, target=0.4).loc["relu", "median"] == 1  # lower targets read off the curves
+    assert analysis.epochs_table(frame, metric="test_acc").loc["relu", "reached"] == 0
+    with pytest.raises(ValueError, match="metric"):
+        analysis.epochs_to_reach(frame, 0.9, metric="loss")
+
+
+def test_curves_are_tidy_and_bands_are_quartiles():
+    frame = runs({"relu": [2, 4, 6]})
+    points = analysis.curves(frame)
+    assert list(points.columns) == ["dataset", "activation", "seed", "epoch", "loss", "train_acc", "test_acc"]
+    assert len(points) == 3 * 40
+    bands = analysis.curve_bands(frame)
+    assert bands.loc[("relu", 3), 0.5] == 0.5 and bands.loc[("relu", 4), 0.5] == 1.0
+    assert bands.loc[("relu", 5), 0.25] == 0.75  # seeds at 1.0, 1.0, 0.5
+    with pytest.raises(ValueError, match="metric"):
+        analysis.curve_bands(frame, "epoch")
+
+
+@pytest.mark.parametrize(
+    ("sine", "word"),
+    [
+        ([5, 6, 5, 6, 5, 6], "at least 1.5x faster"),
+        ([16, 17, 16, 17, 16, 17], "faster than ReLU, but not clearly"),
+        ([30, 31, 30, 31, 30, 31], "slower than ReLU"),
+        ([10, 30, 20, 25, 15, 22], "not distinguishable"),
+    ],
+)
+def test_convergence_verdicts(sine, word):
+    frame = runs({"relu": [20, 21, 20, 21, 20, 21], "topo_sine": sine})
+    verdicts = analysis.convergence_verdicts(frame, ["topo_sine", "absent"], [0.99])
+    assert len(verdicts) == 1 and verdicts.iloc[0].verdict.startswith(word)
+    assert verdicts.iloc[0].sentence.startswith("rings, 99%: topo_sine needs")
+
+
+def test_convergence_verdict_without_any_reaching_run():
+    frame = runs({"relu": [None, None], "topo_sine": [None, None]})
+    verdict = analysis.convergence_verdicts(frame, ["topo_sine"], [0.99]).iloc[0]
+    assert verdict.verdict == "neither reached the target: no conclusion"
+
+
+def test_sweep_table_and_lr_spread():
+    frame = pd.concat([
+        runs({"relu": [20, 22], "topo_sine": [10, 11]}, lr=1e-3, batch_size=32),
+        runs({"relu": [10, 11], "topo_sine": [5, 6]}, lr=3e-3, batch_size="full"),
+    ], ignore_index=True)  # fmt: skip
+    by_batch = analysis.sweep_table(frame, "batch_size")
+    assert list(by_batch.index.get_level_values("batch_size").unique()) == ["32", "full"]
+    by_lr = analysis.sweep_table(frame, "lr")
+    spread = analysis.lr_spread(by_lr)
+    assert spread.loc["relu", "worst / best learning rate"] == pytest.approx(21 / 10.5)
+
+
+def test_betti_totals_sum_hidden_layers_only():
+    betti = [
+        {"epoch": 0, "layer": "input", "layer_index": 0, "class": 0, "dim": 0, "betti": 9},
+        {"epoch": 0, "layer": "act1", "layer_index": 1, "class": 0, "dim": 0, "betti": 3},
+        {"epoch": 0, "layer": "act1", "layer_index": 1, "class": 1, "dim": 1, "betti": 2},
+        {"epoch": 5, "layer": "act1", "layer_index": 1, "class": 0, "dim": 0, "betti": 1},
+    ]
+    frame = pd.DataFrame([{"dataset": "rings", "activation": "relu", "seed": 0, "betti": betti}])
+    totals = analysis.betti_totals(frame)
+    assert totals.loc[("rings", 0), "relu"] == 5 and totals.loc[("rings", 5), "relu"] == 1
+    per_layer = analysis.betti_layer_totals(betti)
+    assert per_layer[per_layer.epoch == 0].betti.tolist() == [9, 5]
+
+
+def test_fashion_and_pruning_tables(tmp_path):
+    store = ResultStore(tmp_path / "r.jsonl")
+    store.add({"criterion": "unpruned", "rule": "none", "finetune_epochs": 0, "seed": 0},
+              {"accuracy": 0.9, "spearman_betti_l1": {"conv0": 0.5, "conv1": 0.7}})  # fmt: skip
+    store.add({"criterion": "unpruned", "rule": "none", "finetune_epochs": 0, "seed": 1},
+              {"accuracy": 0.8, "spearman_betti_l1": {"conv0": 0.3, "conv1": 0.9}})  # fmt: skip
+    for seed, acc in ((0, 0.5), (1, 0.7)):
+        store.add({"criterion": "l1", "rule": "ratio=0.5", "finetune_epochs": 1, "seed": seed}, {"accuracy": acc})
+    frame = analysis.runs(tmp_path / "r.jsonl")
+    accuracy = analysis.pruning_accuracy(frame, "ratio=0.5", 1, ["l1", "betti"])
+    assert accuracy.loc["l1", "mean"] == pytest.approx(0.6) and np.isnan(accuracy.loc["betti", "mean"])
+    assert analysis.spearman_range(frame).loc["min", "conv0"] == 0.3
+    assert analysis.pruning_summary(frame).loc[("ratio=0.5", 1, "l1"), "count"] == 2
+    fashion = pd.DataFrame({"width": ["narrow"] * 2, "activation": ["relu"] * 2, "final_train_acc": [0.9, 0.8],
+                            "final_test_acc": [0.85, 0.75]})  # fmt: skip
+    table = analysis.fashion_table(fashion)
+    assert table.loc[("narrow", "relu"), ("gap (train - test)", "")] == pytest.approx(0.05)

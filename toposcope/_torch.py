@@ -1,0 +1,142 @@
+"""Torch plumbing shared by training, tracking and pruning: devices, eval mode, batched forward passes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+__all__ = ["as_xy", "capture_outputs", "eval_mode", "forward_batches", "model_device", "resolve_device"]
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (the CPU for a model without parameters)."""
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks CUDA when available, else the CPU; anything else is passed to ``torch.device``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put ``model`` in eval mode for the ``with`` block; restore its mode on leaving, also on an error."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def _first_tensor(output: object) -> torch.Tensor:
+    """A model's output, or the first tensor of a tuple, list or dict output."""
+    if isinstance(output, torch.Tensor):
+        return output
+    values = list(output.values()) if isinstance(output, dict) else output
+    if isinstance(values, (tuple, list)):
+        for value in values:
+            if isinstance(value, torch.Tensor):
+                return value
+    raise TypeError(f"the model returned a {type(output).__name__} holding no tensor")
+
+
+def forward_batches(
+    model: nn.Module, X: torch.Tensor, batch_size: int = 4096, device: str | torch.device | None = None
+) -> torch.Tensor:
+    """Run ``X`` through ``model`` batch by batch, in eval mode and without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Its train/eval mode is restored afterwards, also when the forward pass raises.
+    X : tensor (n, ...)
+        Inputs, moved batch by batch to ``device``.
+    batch_size : int, default 4096
+    device : str or torch.device, optional
+        Default: the model's device.
+
+    Returns
+    -------
+    torch.Tensor
+        The outputs, concatenated, detached, as float32 on the CPU.  Forward
+        hooks registered on the model see every batch.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size}")
+    device = model_device(model) if device is None else torch.device(device)
+    outputs = []
+    with eval_mode(model), torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            out = _first_tensor(model(X[i : i + batch_size].to(device)))
+            outputs.append(out.detach().float().cpu())
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+def as_xy(data: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(X, y)`` from a ``TensorDataset`` or a pair, checked: equal lengths, not empty, integer labels."""
+    from torch.utils.data import TensorDataset
+
+    if isinstance(data, TensorDataset):
+        tensors = data.tensors
+    elif isinstance(data, (tuple, list)):
+        tensors = tuple(data)
+    else:
+        raise TypeError(f"{name} must be a TensorDataset or an (X, y) pair; got {type(data).__name__}")
+    if len(tensors) != 2:
+        raise ValueError(f"{name} must hold exactly two tensors (X, y); got {len(tensors)}")
+    X, y = (torch.as_tensor(t) for t in tensors)
+    if len(X) != len(y):
+        raise ValueError(f"{name}: {len(X)} inputs but {len(y)} labels")
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty")
+    if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+        raise TypeError(f"{name}: labels must be integer class indices; got {y.dtype}")
+    return X, y.long()
+
+
+@contextmanager
+def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str, list[torch.Tensor]]]:
+    """Record the outputs of named modules while the model runs; always remove the hooks.
+
+    Parameters
+    ----------
+    model : nn.Module
+    names : sequence of str
+        Module names, as in ``model.named_modules()``.
+
+    Yields
+    ------
+    dict
+        ``name -> list of output batches`` (detached, float32, on the CPU), filled
+        by every forward pass inside the ``with`` block.  The hooks are removed on
+        leaving it, also when the forward pass raises.
+    """
+    modules = dict(model.named_modules())
+    unknown = [n for n in names if n not in modules]
+    if unknown:
+        raise ValueError(f"model has no module(s) {unknown}")
+    store: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    handles = []
+
+    def save(name: str):
+        def hook(module, inputs, output):
+            out = output[0] if isinstance(output, (tuple, list)) else output
+            store[name].append(out.detach().float().cpu())
+
+        return hook
+
+    try:
+        for name in names:
+            handles.append(modules[name].register_forward_hook(save(name)))
+        yield store
+    finally:
+        for h in handles:
+            h.remove()

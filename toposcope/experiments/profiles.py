@@ -1,0 +1,80 @@
+"""Every size the experiments and the book's chapters use, per profile, in one place.
+
+``"smoke"`` is small enough for CI on two CPU cores; ``"full"`` is the paper's scale
+(meant for a GPU).  The experiments read :data:`MLP` and :data:`PRUNING`; a
+chapter reads its own sizes with :func:`chapter_sizes`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..layouts import LAYOUTS
+
+__all__ = ["CHAPTERS", "FULL_BATCH", "MLP", "PRUNING", "chapter_sizes"]
+
+FULL_BATCH = "full"
+"""The batch size that means "the whole training set"."""
+
+MLP: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "sizes": {"rings": (4000, 1000)}, "seeds": [0, 1], "epochs": 20, "target": 0.9, "lr": 3e-3,
+        "batch_size": 128, "activations": list(LAYOUTS),
+        "batch_sweep": {"datasets": ["rings"], "sizes": {32: 8, 256: 30, FULL_BATCH: 150}, "eval_every": 5},
+        "lr_sweep": {"datasets": ["rings"], "rates": [1e-3, 3e-3, 1e-2]},
+        "sweep_activations": ["relu", "topo_sine", "topo_sine_mid"],
+        "betti": {"datasets": ["rings"], "epochs": [0, 5, 10, 20], "seeds": [0], "samples_per_class": 500},
+        "fashion": {"train": 2000, "test": 1000, "epochs": 2, "seeds": [0],
+                    "widths": {"narrow": [25] * 9, "wide": [128] * 3}},
+    },
+    "full": {
+        "sizes": {"rings": (16_000, 2000), "spheres": (16_000, 2000)}, "seeds": [0, 1, 2, 3, 4],
+        "convergence_seeds": list(range(10)), "epochs": 60,
+        "target": 0.99, "lr": 3e-3, "batch_size": 128, "activations": list(LAYOUTS),
+        "batch_sweep": {"datasets": ["rings"], "sizes": {32: 40, 256: 100, FULL_BATCH: 1500}, "eval_every": 10},
+        "lr_sweep": {"datasets": ["rings"], "rates": [1e-3, 3e-3, 1e-2]},
+        "sweep_activations": ["relu", "topo_sine", "topo_sine_mid"],
+        "betti": {"datasets": ["rings", "spheres"], "epochs": [0, 5, 10, 20, 40, 60], "seeds": [0],
+                  "samples_per_class": 1000},
+        "fashion": {"train": 20_000, "test": 10_000, "epochs": 10, "seeds": [0, 1, 2],
+                    "widths": {"narrow": [25] * 9, "wide": [500] * 3}},
+    },
+}  # fmt: skip
+"""Sizes of :mod:`toposcope.experiments.mlp`."""
+
+PRUNING: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "train_images": 1024, "test_images": 1000, "epochs": 1, "channels": (8, 16, 16), "dense": 32,
+        "n_samples": 200, "rules": ["ratio=0.25", "ratio=0.5"], "seeds": [0], "random_seeds": [0],
+        "finetune_images": 512, "finetune_epochs": 1,
+    },
+    "full": {
+        "train_images": 20_000, "test_images": 10_000, "epochs": 3, "channels": (32, 64, 64), "dense": 64,
+        "n_samples": 500, "rules": ["threshold=300", "ratio=0.25", "ratio=0.5"], "seeds": [0, 1],
+        "random_seeds": [0, 1, 2], "finetune_images": 5_000, "finetune_epochs": 1,
+    },
+}  # fmt: skip
+"""Sizes of :mod:`toposcope.experiments.pruning`."""
+
+CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
+    "topology": {
+        "smoke": {"epochs": 8, "sensitivity_points": [50, 100, 200, 400, 800], "scatter_points": 3000},
+        "full": {"epochs": 40, "sensitivity_points": [50, 100, 200, 400, 800, 1600], "scatter_points": 8000},
+    },
+    "activation": {"smoke": {"random_layers": 100}, "full": {"random_layers": 2000}},
+    "pruning": {
+        "smoke": {"train_images": 3000, "epochs": 1, "n_samples": 300},
+        "full": {"train_images": 20_000, "epochs": 3, "n_samples": 500},
+    },
+}  # fmt: skip
+"""Sizes of the computations the chapters run themselves (not from stored results)."""
+
+
+def chapter_sizes(chapter: str, profile: str) -> dict[str, Any]:
+    """A copy of the sizes of one chapter (a key of :data:`CHAPTERS`) in one profile."""
+    if chapter not in CHAPTERS:
+        raise ValueError(f"unknown chapter {chapter!r}; chapters with sizes: {sorted(CHAPTERS)}")
+    if profile not in CHAPTERS[chapter]:
+        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(CHAPTERS[chapter])}")
+    return copy.deepcopy(CHAPTERS[chapter][profile])

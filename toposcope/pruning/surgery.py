@@ -1,0 +1,217 @@
+"""Choosing filters from a score table, removing them physically, and reloading pruned weights."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .scores import check_layers, check_scores, l1_scores, random_scores
+
+__all__ = ["load_pruned", "prune", "prune_at_equal_budget", "remove_filters", "select_filters"]
+
+Plan = dict[str, list[int]]
+
+
+def select_filters(
+    scores: pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    ratio: float | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> Plan:
+    """Choose the filters to remove, per layer, from a score table.
+
+    Give exactly one of:
+
+    threshold
+        Remove every filter whose score is above it (the paper: Betti number > 300).
+    ratio
+        Remove the ``floor(ratio * n_filters)`` highest-scored filters of each layer.
+    counts
+        Remove this many highest-scored filters of each named layer (the way to
+        remove as many filters as another criterion did).
+
+    Ties are broken by filter index.  Layers with nothing to remove are left out.
+
+    Raises
+    ------
+    ValueError
+        If the choice would remove every filter of a layer (the network would be
+        cut in two); raise the threshold or lower the ratio.
+    """
+    check_scores(scores)
+    if sum(x is not None for x in (threshold, ratio, counts)) != 1:
+        raise ValueError("give exactly one of threshold, ratio, counts")
+    if ratio is not None and not 0 <= ratio < 1:
+        raise ValueError(f"ratio must lie in [0, 1); got {ratio}")
+    plan: Plan = {}
+    for layer, table in scores.groupby("layer", sort=False):
+        table = table.sort_values(["score", "filter"], ascending=[False, True], kind="stable")
+        n = len(table)
+        if threshold is not None:
+            chosen = table[table["score"] > threshold]["filter"].tolist()
+        else:
+            k = int(np.floor(ratio * n)) if ratio is not None else int(counts.get(layer, 0))
+            chosen = table["filter"].iloc[:k].tolist()
+        if len(chosen) >= n:
+            raise ValueError(
+                f"this choice removes all {n} filters of {layer!r} (scores {table['score'].min()}.."
+                f"{table['score'].max()}): keep at least one"
+            )
+        if chosen:
+            plan[str(layer)] = sorted(int(f) for f in chosen)
+    if counts is not None:
+        unknown = set(counts) - set(scores["layer"])
+        if unknown:
+            raise ValueError(f"counts names layers without scores: {sorted(unknown)}")
+    return plan
+
+
+def remove_filters(model: nn.Module, plan: Mapping[str, Sequence[int]], example_inputs: torch.Tensor) -> nn.Module:
+    """A copy of ``model`` with the planned conv filters physically removed.
+
+    Torch-Pruning's dependency graph (traced with ``example_inputs``) removes,
+    with each filter, the matching input channel of the next conv layer, the
+    batch-norm channel and the matching slice of a dense layer after a flatten.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Left unchanged.
+    plan : mapping layer -> filter indices
+        As returned by :func:`select_filters`.
+    example_inputs : tensor
+        A batch the model accepts (e.g. ``images[:1]``), on the model's device.
+
+    Returns
+    -------
+    nn.Module
+        The smaller model; its conv weights have fewer output channels.
+    """
+    import torch_pruning as tp
+
+    pruned = copy.deepcopy(model)
+    modules = dict(pruned.named_modules())
+    check_layers(pruned, list(plan))
+    graph = tp.DependencyGraph().build_dependency(pruned, example_inputs=example_inputs)
+    for layer, idxs in plan.items():
+        idxs = sorted({int(i) for i in idxs})
+        conv = modules[layer]
+        if not idxs:
+            continue
+        if idxs[0] < 0 or idxs[-1] >= conv.out_channels:
+            raise ValueError(f"{layer} has {conv.out_channels} filters; cannot remove {idxs}")
+        if len(idxs) >= conv.out_channels:
+            raise ValueError(f"cannot remove all {conv.out_channels} filters of {layer!r}")
+        group = graph.get_pruning_group(conv, tp.prune_conv_out_channels, idxs=idxs)
+        if not graph.check_pruning_group(group):
+            raise ValueError(f"Torch-Pruning refuses to remove filters {idxs} of {layer!r}")
+        group.prune()
+    return pruned
+
+
+def prune(
+    model: nn.Module,
+    scores: pd.DataFrame,
+    example_inputs: torch.Tensor,
+    *,
+    threshold: float | None = None,
+    ratio: float | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> nn.Module:
+    """Remove the filters that :func:`select_filters` picks from ``scores``; return the smaller copy.
+
+    Examples
+    --------
+    >>> scores = score_filters(model, images)                       # doctest: +SKIP
+    >>> small = prune(model, scores, images[:1], threshold=300)     # the paper's rule
+    >>> small = prune(model, scores, images[:1], ratio=0.25)        # a quarter of each layer
+    """
+    plan = select_filters(scores, threshold=threshold, ratio=ratio, counts=counts)
+    return remove_filters(model, plan, example_inputs)
+
+
+def prune_at_equal_budget(
+    model: nn.Module,
+    betti_scores: pd.DataFrame,
+    example_inputs: torch.Tensor,
+    *,
+    threshold: float | None = None,
+    ratio: float | None = None,
+    seed: int = 0,
+) -> tuple[dict[str, nn.Module], Plan]:
+    """Prune by the Betti criterion, and by L1 norm and at random removing as many filters per layer.
+
+    Returns
+    -------
+    models : dict
+        ``{"betti": ..., "l1": ..., "random": ...}``, pruned copies of ``model``.
+    plan : dict
+        The Betti criterion's plan (layer -> removed filters).
+    """
+    plan = select_filters(betti_scores, threshold=threshold, ratio=ratio)
+    counts = {layer: len(idxs) for layer, idxs in plan.items()}
+    layers = list(dict.fromkeys(betti_scores["layer"]))
+    models = {"betti": remove_filters(model, plan, example_inputs)}
+    baselines = {
+        "l1": l1_scores(model, layers, example_inputs=example_inputs),
+        "random": random_scores(model, layers, seed, example_inputs=example_inputs),
+    }
+    for name, table in baselines.items():
+        models[name] = remove_filters(model, select_filters(table, counts=counts), example_inputs)
+    return models, plan
+
+
+def load_pruned(template: nn.Module, source: str | os.PathLike | Mapping[str, torch.Tensor]) -> nn.Module:
+    """Rebuild a pruned model from the unpruned architecture and the pruned weights.
+
+    The architecture is ``template`` (e.g. a fresh ``PaperCNN()``); the channel
+    counts come from the weights.  Save a pruned model with
+    ``torch.save(pruned.state_dict(), path)``; this loads it with
+    ``torch.load(path, weights_only=True)``.
+
+    Parameters
+    ----------
+    template : nn.Module
+        The unpruned architecture (left unchanged).
+    source : path or state dict
+
+    Returns
+    -------
+    nn.Module
+        A copy of ``template`` with its conv, linear and batch-norm layers resized
+        to the saved weights, which are loaded.
+    """
+    state = torch.load(source, map_location="cpu", weights_only=True) if not isinstance(source, Mapping) else source
+    model = copy.deepcopy(template)
+    for name, module in model.named_modules():
+        prefix = f"{name}." if name else ""
+        if isinstance(module, nn.Conv2d | nn.Linear):
+            _resize_weighted(module, state, prefix)
+        elif isinstance(module, nn.BatchNorm2d):
+            n = state[prefix + "running_mean"].shape[0]
+            module.num_features = n
+            if module.affine:
+                module.weight = nn.Parameter(torch.empty(n))
+                module.bias = nn.Parameter(torch.empty(n))
+            module.running_mean, module.running_var = torch.zeros(n), torch.ones(n)
+    model.load_state_dict(state)
+    return model
+
+
+def _resize_weighted(module: nn.Conv2d | nn.Linear, state: Mapping[str, torch.Tensor], prefix: str) -> None:
+    """Give a conv or linear layer the shapes of the saved weights (values are loaded afterwards)."""
+    weight = state[prefix + "weight"]
+    module.weight = nn.Parameter(torch.empty_like(weight))
+    if module.bias is not None:
+        module.bias = nn.Parameter(torch.empty_like(state[prefix + "bias"]))
+    if isinstance(module, nn.Conv2d):
+        module.out_channels, module.in_channels = weight.shape[0], weight.shape[1] * module.groups
+    else:
+        module.out_features, module.in_features = weight.shape

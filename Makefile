@@ -27,6 +27,7 @@ setup: system $(BIN)/.installed
 
 test: setup
 	$(BIN)/ruff check toposcope tests benchmarks book
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 book: setup

@@ -27,12 +27,13 @@ Experiments and their analysis
 from . import datasets, pruning, shapes
 from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
 from .batched import ModelSpec, train_many
+from .clouds import SubsampleWarning, subsample
 from .datasets import fashion_mnist, nine_rings, nine_spheres
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, plot_barcode, plot_betti_epochs, plot_betti_profile
-from .topology import BettiResult, SubsampleWarning, betti_numbers, knn_hop_matrix, persistence, subsample
+from .topology import BettiResult, betti_numbers, knn_hop_matrix, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
 

@@ -19,31 +19,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 from ripser import ripser
 from scipy import sparse
 from scipy.sparse.csgraph import shortest_path
 from sklearn.neighbors import kneighbors_graph, radius_neighbors_graph
 
+from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, prepare
+
 __all__ = [
     "BettiResult",
-    "SubsampleWarning",
     "betti_numbers",
     "flag_complex_betti",
     "knn_hop_matrix",
     "persistence",
-    "subsample",
 ]
 
 METHODS = ("knn", "rips", "persistence")
-SAMPLINGS = ("maxmin", "random")
 DEFAULT_K = 14
 DEFAULT_HOPS = 2
-DEFAULT_MAX_POINTS = 12_000
-
-
-class SubsampleWarning(UserWarning):
-    """Issued when a point cloud is larger than ``max_points`` and is subsampled."""
 
 
 @dataclass(frozen=True)
@@ -79,97 +72,6 @@ class BettiResult:
 
     def __len__(self) -> int:
         return len(self.betti)
-
-
-def as_point_cloud(X: Any, name: str = "X") -> np.ndarray:
-    """Validate a point cloud and return it as a float64 ``(n, d)`` array.
-
-    Raises
-    ------
-    TypeError
-        If ``X`` is not an array-like of real numbers.
-    ValueError
-        If ``X`` is not 2-D, has fewer than 2 points or holds NaN or inf.
-    """
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    try:
-        arr = np.asarray(X)
-    except Exception as err:  # ragged lists and other odd inputs
-        raise TypeError(f"{name} must be an (n, d) array of numbers: {err}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must hold real numbers; got complex values")
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array of shape (n_points, n_features); got shape {arr.shape}. "
-            "Reshape a 1-D array with X.reshape(-1, 1); flatten feature maps with X.reshape(len(X), -1)."
-        )
-    if arr.shape[0] < 2:
-        raise ValueError(f"{name} needs at least 2 points; got {arr.shape[0]}")
-    if arr.shape[1] < 1:
-        raise ValueError(f"{name} has no coordinates (shape {arr.shape})")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.isfinite(arr).all():
-        bad = int((~np.isfinite(arr)).any(axis=1).sum())
-        raise ValueError(f"{name} holds NaN or inf in {bad} of {arr.shape[0]} points")
-    return arr
-
-
-def subsample(X: np.ndarray, n: int, method: str = "maxmin", seed: int = 0) -> np.ndarray:
-    """Choose ``n`` points of a cloud; return their indices (sorted).
-
-    Parameters
-    ----------
-    X : (N, d) array
-    n : int
-        Number of points to keep; all are kept when ``n >= N``.
-    method : {"maxmin", "random"}
-        ``"maxmin"`` is the greedy farthest-point sample: it starts at a seeded
-        random point and adds, one at a time, the point farthest from those
-        chosen, which covers the cloud evenly (good for topology).
-        ``"random"`` draws uniformly without replacement.
-    seed : int
-        Seed of the random start or draw.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    N = len(X)
-    if method not in SAMPLINGS:
-        raise ValueError(f"sampling must be one of {SAMPLINGS}; got {method!r}")
-    if n < 1:
-        raise ValueError(f"cannot subsample to {n} points")
-    if n >= N:
-        return np.arange(N)
-    rng = np.random.default_rng(seed)
-    if method == "random":
-        return np.sort(rng.choice(N, size=n, replace=False))
-    chosen = np.empty(n, dtype=np.int64)
-    chosen[0] = rng.integers(N)
-    sq_norms = np.einsum("ij,ij->i", X, X)
-    mind = np.full(N, np.inf)
-    for i in range(1, n):
-        c = X[chosen[i - 1]]
-        d = sq_norms - 2.0 * (X @ c) + c @ c
-        np.minimum(mind, d, out=mind)
-        chosen[i] = int(np.argmax(mind))
-    return np.sort(chosen)
-
-
-def _prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int]:
-    """Validate, drop duplicate points, subsample with a warning; return (cloud, n_input)."""
-    arr = as_point_cloud(X)
-    n_input = len(arr)
-    arr = np.unique(arr, axis=0)  # a layer that maps several inputs to one point leaves one point
-    if max_points is not None and len(arr) > max_points:
-        warnings.warn(
-            f"point cloud has {len(arr)} distinct points, more than max_points={max_points}: "
-            f"computing on a {sampling} subsample of {max_points} points (seed={seed})",
-            SubsampleWarning,
-            stacklevel=3,
-        )
-        arr = arr[subsample(arr, max_points, sampling, seed)]
-    return arr, n_input
 
 
 def _check_k(k: int, n: int) -> int:
@@ -321,7 +223,7 @@ def betti_numbers(
     else:
         params.update(min_persistence=float(min_persistence))
 
-    arr, n_input = _prepare(X, max_points, sampling, seed)
+    arr, n_input = prepare(X, max_points, sampling, seed)
     if len(arr) == 1:  # every point was mapped to the same place: a single point
         betti = (1,) + (0,) * maxdim
     elif method == "knn":
@@ -371,7 +273,7 @@ def persistence(
     """
     if metric not in ("euclidean", "knn"):
         raise ValueError(f"metric must be 'euclidean' or 'knn'; got {metric!r}")
-    arr, _ = _prepare(X, max_points, sampling, seed)
+    arr, _ = prepare(X, max_points, sampling, seed)
     if metric == "euclidean":
         return ripser(arr, maxdim=maxdim, thresh=thresh)["dgms"]
     k = _check_k(k, len(arr))

@@ -8,7 +8,7 @@ the same class, and can be removed.  This package
   the baselines :func:`l1_scores` (Li et al. 2017) and :func:`random_scores` taken
   from Torch-Pruning's importances (any of them: :func:`importance_scores`), and
   exposes the Betti score as a Torch-Pruning importance (:class:`BettiImportance`)
-  -- module :mod:`~toposcope.pruning.scores`;
+  -- modules :mod:`~toposcope.pruning.scores` and :mod:`~toposcope.pruning.importance`;
 * removes filters physically, with Torch-Pruning's dependency graph so that the
   next layer's input channels, batch-norm channels and the slice of the first
   dense layer after a flatten go too (:func:`select_filters`,
@@ -24,15 +24,8 @@ number; for L1 it is minus the filter's L1 norm; for random, a random number.
 """
 
 from ..measure import compare, state_dict_bytes
-from .scores import (
-    BettiImportance,
-    conv_layers,
-    feature_maps,
-    importance_scores,
-    l1_scores,
-    random_scores,
-    score_filters,
-)
+from .importance import BettiImportance, importance_scores, l1_scores, random_scores
+from .scores import conv_layers, feature_maps, score_filters
 from .surgery import load_pruned, prune, prune_at_equal_budget, remove_filters, select_filters
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Scores of conv filters: the Betti criterion, Torch-Pruning's importances as baselines, and the bridge back.
+"""The Betti score of conv filters: the topology of each filter's feature maps over sample images.
 
 A score table has one row per filter (``layer, filter, ..., score``); ``score`` is
 the removal priority: higher is removed first.
@@ -20,15 +20,7 @@ from tqdm.auto import tqdm
 from .._torch import capture_outputs, forward_batches
 from ..topology import DEFAULT_K, betti_numbers, flag_complex_betti
 
-__all__ = [
-    "BettiImportance",
-    "conv_layers",
-    "feature_maps",
-    "importance_scores",
-    "l1_scores",
-    "random_scores",
-    "score_filters",
-]
+__all__ = ["conv_layers", "feature_maps", "score_filters"]
 
 SCORES = ("b0", "b1", "b0+b1", "sum")
 
@@ -61,16 +53,6 @@ def check_scores(scores: pd.DataFrame) -> None:
         raise TypeError("scores must be a DataFrame with columns layer, filter, score (see score_filters)")
     if scores.empty:
         raise ValueError("scores is empty")
-
-
-def example_inputs_for(model: nn.Module, example_inputs: torch.Tensor | None) -> torch.Tensor:
-    """``example_inputs``, or a zero batch of the model's ``input_shape`` (as :class:`toposcope.PaperCNN` has)."""
-    if example_inputs is not None:
-        return example_inputs
-    shape = getattr(model, "input_shape", None)
-    if shape is None:
-        raise ValueError("pass example_inputs (e.g. images[:1]): the model has no input_shape attribute")
-    return torch.zeros(1, *shape, device=next(model.parameters()).device)
 
 
 def _images_and_labels(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -257,123 +239,3 @@ def score_filters(
             bar.update()
     bar.close()
     return pd.DataFrame(rows)
-
-
-def importance_scores(
-    model: nn.Module,
-    importance: Any,
-    layers: Sequence[str] | None = None,
-    *,
-    example_inputs: torch.Tensor | None = None,
-) -> pd.DataFrame:
-    """Score every filter with a Torch-Pruning importance (low importance = removed first).
-
-    Parameters
-    ----------
-    model : nn.Module
-        Left unchanged.
-    importance : torch_pruning.pruner.importance.Importance
-        E.g. ``tp.importance.MagnitudeImportance(p=2)``.
-    layers : sequence of str, optional
-        Conv layers to score; default all.
-    example_inputs : tensor, optional
-        A batch the model accepts; default a zero batch of ``model.input_shape``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``layer, filter, importance, score`` with ``score = -importance``.
-    """
-    import torch_pruning as tp
-
-    layers = check_layers(model, layers)
-    modules = dict(model.named_modules())
-    graph = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs_for(model, example_inputs))
-    rows = []
-    for name in layers:
-        conv = modules[name]
-        group = graph.get_pruning_group(conv, tp.prune_conv_out_channels, idxs=list(range(conv.out_channels)))
-        values = importance(group).detach().cpu().double()
-        rows += [{"layer": name, "filter": f, "importance": float(v), "score": -float(v)} for f, v in enumerate(values)]
-    return pd.DataFrame(rows)
-
-
-def l1_scores(
-    model: nn.Module, layers: Sequence[str] | None = None, *, example_inputs: torch.Tensor | None = None
-) -> pd.DataFrame:
-    """The L1-norm criterion of Li et al. (2017), from Torch-Pruning: small filters are removed first.
-
-    ``MagnitudeImportance(p=1, normalizer=None, group_reduction="first")``: the L1
-    norm of each filter's own weights.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``layer, filter, l1, score`` with ``score = -l1``.
-    """
-    import torch_pruning as tp
-
-    importance = tp.importance.MagnitudeImportance(p=1, normalizer=None, group_reduction="first")
-    table = importance_scores(model, importance, layers, example_inputs=example_inputs)
-    return table.rename(columns={"importance": "l1"})
-
-
-def random_scores(
-    model: nn.Module,
-    layers: Sequence[str] | None = None,
-    seed: int = 0,
-    *,
-    example_inputs: torch.Tensor | None = None,
-) -> pd.DataFrame:
-    """Random removal priorities from Torch-Pruning's ``RandomImportance``, seeded: the trivial baseline."""
-    import torch_pruning as tp
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        table = importance_scores(model, tp.importance.RandomImportance(), layers, example_inputs=example_inputs)
-    return table.drop(columns="importance")
-
-
-class BettiImportance:
-    """The Betti score as a Torch-Pruning importance: one value per output channel.
-
-    Torch-Pruning removes the channels of *lowest* importance, so the importance
-    is minus the score (a filter with a large Betti number is unimportant).
-    Groups whose root layer has no score get ``None`` and are skipped.
-
-    Parameters
-    ----------
-    model : nn.Module
-        The model the pruner works on (scores are matched to its modules by name).
-    scores : DataFrame
-        From :func:`score_filters` (or any table with layer, filter, score).
-
-    Examples
-    --------
-    >>> import torch_pruning as tp                                       # doctest: +SKIP
-    >>> pruner = tp.pruner.MetaPruner(model, example_inputs, importance=BettiImportance(model, scores),
-    ...                               pruning_ratio=0.25, ignored_layers=[model.logits])
-    >>> pruner.step()
-    """
-
-    def __init__(self, model: nn.Module, scores: pd.DataFrame) -> None:
-        check_scores(scores)
-        modules = dict(model.named_modules())
-        self._by_module: dict[nn.Module, torch.Tensor] = {}
-        for layer, table in scores.groupby("layer", sort=False):
-            if layer not in modules:
-                raise ValueError(f"scores name a layer the model lacks: {layer!r}")
-            values = torch.full((modules[layer].out_channels,), float("nan"))
-            values[torch.tensor(table["filter"].to_numpy())] = torch.tensor(
-                table["score"].to_numpy(), dtype=torch.float32
-            )
-            if torch.isnan(values).any():
-                raise ValueError(f"scores for {layer!r} do not cover all its {len(values)} filters")
-            self._by_module[modules[layer]] = values
-
-    def __call__(self, group, **kwargs) -> torch.Tensor | None:
-        dep, idxs = group[0]
-        values = self._by_module.get(dep.target.module)
-        if values is None:
-            return None
-        return -values[torch.as_tensor(list(idxs), dtype=torch.long)]

@@ -11,7 +11,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .scores import check_layers, check_scores, l1_scores, random_scores
+from .importance import l1_scores, random_scores
+from .scores import check_layers, check_scores
 
 __all__ = ["load_pruned", "prune", "prune_at_equal_budget", "remove_filters", "select_filters"]
 

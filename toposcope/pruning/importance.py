@@ -1,0 +1,150 @@
+"""Torch-Pruning's importances as score tables (the L1 and random baselines), and the Betti score as an importance.
+
+Torch-Pruning calls an importance with a group of coupled layers and expects one
+value per channel, low values pruned first; a score table (``layer, filter,
+score``) holds removal priorities, high values pruned first.  This module
+converts between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .scores import check_layers, check_scores
+
+__all__ = ["BettiImportance", "importance_scores", "l1_scores", "random_scores"]
+
+
+def example_inputs_for(model: nn.Module, example_inputs: torch.Tensor | None) -> torch.Tensor:
+    """``example_inputs``, or a zero batch of the model's ``input_shape`` (as :class:`toposcope.PaperCNN` has)."""
+    if example_inputs is not None:
+        return example_inputs
+    shape = getattr(model, "input_shape", None)
+    if shape is None:
+        raise ValueError("pass example_inputs (e.g. images[:1]): the model has no input_shape attribute")
+    return torch.zeros(1, *shape, device=next(model.parameters()).device)
+
+
+def importance_scores(
+    model: nn.Module,
+    importance: Any,
+    layers: Sequence[str] | None = None,
+    *,
+    example_inputs: torch.Tensor | None = None,
+) -> pd.DataFrame:
+    """Score every filter with a Torch-Pruning importance (low importance = removed first).
+
+    Parameters
+    ----------
+    model : nn.Module
+        Left unchanged.
+    importance : torch_pruning.pruner.importance.Importance
+        E.g. ``tp.importance.MagnitudeImportance(p=2)``.
+    layers : sequence of str, optional
+        Conv layers to score; default all.
+    example_inputs : tensor, optional
+        A batch the model accepts; default a zero batch of ``model.input_shape``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer, filter, importance, score`` with ``score = -importance``.
+    """
+    import torch_pruning as tp
+
+    layers = check_layers(model, layers)
+    modules = dict(model.named_modules())
+    graph = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs_for(model, example_inputs))
+    rows = []
+    for name in layers:
+        conv = modules[name]
+        group = graph.get_pruning_group(conv, tp.prune_conv_out_channels, idxs=list(range(conv.out_channels)))
+        values = importance(group).detach().cpu().double()
+        rows += [{"layer": name, "filter": f, "importance": float(v), "score": -float(v)} for f, v in enumerate(values)]
+    return pd.DataFrame(rows)
+
+
+def l1_scores(
+    model: nn.Module, layers: Sequence[str] | None = None, *, example_inputs: torch.Tensor | None = None
+) -> pd.DataFrame:
+    """The L1-norm criterion of Li et al. (2017), from Torch-Pruning: small filters are removed first.
+
+    ``MagnitudeImportance(p=1, normalizer=None, group_reduction="first")``: the L1
+    norm of each filter's own weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer, filter, l1, score`` with ``score = -l1``.
+    """
+    import torch_pruning as tp
+
+    importance = tp.importance.MagnitudeImportance(p=1, normalizer=None, group_reduction="first")
+    table = importance_scores(model, importance, layers, example_inputs=example_inputs)
+    return table.rename(columns={"importance": "l1"})
+
+
+def random_scores(
+    model: nn.Module,
+    layers: Sequence[str] | None = None,
+    seed: int = 0,
+    *,
+    example_inputs: torch.Tensor | None = None,
+) -> pd.DataFrame:
+    """Random removal priorities from Torch-Pruning's ``RandomImportance``, seeded: the trivial baseline."""
+    import torch_pruning as tp
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        table = importance_scores(model, tp.importance.RandomImportance(), layers, example_inputs=example_inputs)
+    return table.drop(columns="importance")
+
+
+class BettiImportance:
+    """The Betti score as a Torch-Pruning importance: one value per output channel.
+
+    Torch-Pruning removes the channels of *lowest* importance, so the importance
+    is minus the score (a filter with a large Betti number is unimportant).
+    Groups whose root layer has no score get ``None`` and are skipped.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model the pruner works on (scores are matched to its modules by name).
+    scores : DataFrame
+        From :func:`score_filters` (or any table with layer, filter, score).
+
+    Examples
+    --------
+    >>> import torch_pruning as tp                                       # doctest: +SKIP
+    >>> pruner = tp.pruner.MetaPruner(model, example_inputs, importance=BettiImportance(model, scores),
+    ...                               pruning_ratio=0.25, ignored_layers=[model.logits])
+    >>> pruner.step()
+    """
+
+    def __init__(self, model: nn.Module, scores: pd.DataFrame) -> None:
+        check_scores(scores)
+        modules = dict(model.named_modules())
+        self._by_module: dict[nn.Module, torch.Tensor] = {}
+        for layer, table in scores.groupby("layer", sort=False):
+            if layer not in modules:
+                raise ValueError(f"scores name a layer the model lacks: {layer!r}")
+            values = torch.full((modules[layer].out_channels,), float("nan"))
+            values[torch.tensor(table["filter"].to_numpy())] = torch.tensor(
+                table["score"].to_numpy(), dtype=torch.float32
+            )
+            if torch.isnan(values).any():
+                raise ValueError(f"scores for {layer!r} do not cover all its {len(values)} filters")
+            self._by_module[modules[layer]] = values
+
+    def __call__(self, group, **kwargs) -> torch.Tensor | None:
+        dep, idxs = group[0]
+        values = self._by_module.get(dep.target.module)
+        if values is None:
+            return None
+        return -values[torch.as_tensor(list(idxs), dtype=torch.long)]

@@ -1,30 +1,8 @@
-import json
-
 import pytest
 
 from toposcope.datasets import DEBIAN_FASHION_MNIST
-from toposcope.experiments import ResultStore, analysis
+from toposcope.experiments import analysis
 from toposcope.experiments import pruning as pruning_experiment
-
-
-def test_store_resumes_and_tolerates_a_torn_last_line(tmp_path):
-    path = tmp_path / "runs.jsonl"
-    store = ResultStore(path)
-    store.add({"lr": 0.1, "seed": 0}, {"accuracy": 0.9})
-    store.add({"seed": 1, "lr": 0.1}, {"accuracy": 0.8})
-    with path.open("a") as f:
-        f.write('{"params": {"lr": 0.1, "seed": 2}, "res')  # interrupted mid-write
-    again = ResultStore(path)
-    assert len(again) == 2
-    assert {"seed": 0, "lr": 0.1} in again and {"lr": 0.1, "seed": 2} not in again
-    assert sorted(again.frame()["accuracy"]) == [0.8, 0.9]
-
-
-def test_store_refuses_a_corrupt_middle_line(tmp_path):
-    path = tmp_path / "runs.jsonl"
-    path.write_text("not json\n" + json.dumps({"params": {"a": 1}, "result": {}}) + "\n")
-    with pytest.raises(ValueError, match=r"runs\.jsonl:1 is not valid JSON"):
-        ResultStore(path)
 
 
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="needs apt-get install dataset-fashion-mnist")

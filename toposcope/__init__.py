@@ -27,7 +27,7 @@ Experiments and their analysis
 from . import datasets, pruning, shapes
 from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
 from .batched import ModelSpec, train_many
-from .clouds import SubsampleWarning, subsample
+from .clouds import SmallCloudWarning, SubsampleWarning, subsample
 from .datasets import fashion_mnist, nine_rings, nine_spheres
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
@@ -50,6 +50,7 @@ __all__ = [
     "Layout",
     "ModelSpec",
     "PaperCNN",
+    "SmallCloudWarning",
     "SubsampleWarning",
     "TopoSine",
     "activation_layers",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["SubsampleWarning", "as_point_cloud", "prepare", "subsample"]
+__all__ = ["SmallCloudWarning", "SubsampleWarning", "as_point_cloud", "prepare", "subsample"]
 
 SAMPLINGS = ("maxmin", "random")
 DEFAULT_MAX_POINTS = 12_000
@@ -16,6 +16,19 @@ DEFAULT_MAX_POINTS = 12_000
 
 class SubsampleWarning(UserWarning):
     """Issued when a point cloud is larger than ``max_points`` and is subsampled."""
+
+
+class SmallCloudWarning(UserWarning):
+    """Issued when a cloud has too few points per component for the kNN recipe to see its loops.
+
+    The rule: with ``k`` neighbours (itself counted) and ``h`` hops, the complex
+    joins points up to about ``h (k - 1) / 2`` neighbours apart along a curve.  The
+    Vietoris-Rips complex of ``m`` evenly spaced points on a circle, joining
+    points up to ``r`` steps apart, is a circle only while ``r / m < 1/3``
+    (Adamaszek & Adams 2017); past that the loop fills in.  So a component of
+    fewer than ``1.5 h (k - 1)`` points (39 for the defaults) cannot show a loop,
+    and the warning fires when the cloud's points per component fall below that.
+    """
 
 
 
@@ -72,6 +85,7 @@ def subsample(X: np.ndarray, n: int, method: str = "maxmin", seed: int = 0) -> n
         Seed of the random start or draw.
     """
     X = np.asarray(X, dtype=np.float64)
+    X = X - X.mean(axis=0)  # far from the origin, squared norms would swamp the differences
     N = len(X)
     if method not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}; got {method!r}")
@@ -94,11 +108,23 @@ def subsample(X: np.ndarray, n: int, method: str = "maxmin", seed: int = 0) -> n
     return np.sort(chosen)
 
 
-def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int]:
-    """Validate, drop duplicate points, subsample with a warning; return (cloud, n_input)."""
+def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int, float]:
+    """Validate, drop duplicate points, normalise, subsample with a warning; return (cloud, n_input, unit).
+
+    The cloud is centred and divided by ``unit``, its largest absolute
+    coordinate, so that clouds at any magnitude (1e-200 or 1e200, or far from the
+    origin) are computed at the same precision; a Euclidean scale ``s`` of the
+    original cloud is ``s / unit`` in the returned one.
+    """
     arr = as_point_cloud(X)
     n_input = len(arr)
     arr = np.unique(arr, axis=0)  # a layer that maps several inputs to one point leaves one point
+    unit = 1.0
+    for centre in (False, True):  # scale first, so that centring cannot overflow near the float limits
+        arr = arr - arr.mean(axis=0) if centre else arr
+        size = float(np.abs(arr).max())
+        if size > 0:
+            arr, unit = arr / size, unit * size
     if max_points is not None and len(arr) > max_points:
         warnings.warn(
             f"point cloud has {len(arr)} distinct points, more than max_points={max_points}: "
@@ -107,4 +133,4 @@ def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[n
             stacklevel=3,
         )
         arr = arr[subsample(arr, max_points, sampling, seed)]
-    return arr, n_input
+    return arr, n_input, unit

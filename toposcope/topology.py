@@ -22,9 +22,11 @@ import numpy as np
 from ripser import ripser
 from scipy import sparse
 from scipy.sparse.csgraph import shortest_path
+from scipy.spatial import cKDTree
 from sklearn.neighbors import kneighbors_graph, radius_neighbors_graph
 
-from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, prepare
+from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
+from .memory import check_ripser_memory, clique_bound
 
 __all__ = [
     "BettiResult",
@@ -72,6 +74,12 @@ class BettiResult:
 
     def __len__(self) -> int:
         return len(self.betti)
+
+
+def _check_maxdim(maxdim: Any) -> int:
+    if isinstance(maxdim, bool) or not isinstance(maxdim, int | np.integer) or maxdim < 0:
+        raise ValueError(f"maxdim must be a non-negative integer; got {maxdim!r}")
+    return int(maxdim)
 
 
 def _check_k(k: int, n: int) -> int:
@@ -133,9 +141,43 @@ def flag_complex_betti(edges: sparse.coo_matrix, maxdim: int) -> tuple[int, ...]
     s, so every edge gets the same value: ripser then reduces one complex instead
     of a filtration, which is faster and gives the same numbers.
     """
+    maxdim = _check_maxdim(maxdim)
     ones = sparse.coo_matrix((np.ones(edges.nnz), (edges.row, edges.col)), shape=edges.shape)
+    _check_sparse_memory(ones, maxdim)
     dgms = ripser(ones, maxdim=maxdim, distance_matrix=True, thresh=1.0)["dgms"]
     return tuple(int(np.isinf(d[:, 1]).sum()) for d in dgms)
+
+
+def _check_sparse_memory(edges: sparse.spmatrix, maxdim: int) -> None:
+    """The memory guard for a sparse complex: edges and a clique bound from the degrees."""
+    graph = ((edges + edges.T) != 0).tocsr()
+    degrees = np.diff(graph.indptr)
+    top = clique_bound(degrees, maxdim + 1) if maxdim >= 2 else 0.0
+    check_ripser_memory(graph.shape[0], graph.nnz / 2, top, maxdim, dense=False)
+
+
+def _check_dense_memory(arr: np.ndarray, maxdim: int, thresh: float = math.inf) -> None:
+    """The memory guard for ripser on points (a dense distance matrix), up to ``thresh``."""
+    n = len(arr)
+    if math.isinf(thresh):
+        degrees = np.full(n, n - 1)
+    else:
+        degrees = cKDTree(arr).query_ball_point(arr, thresh, return_length=True) - 1
+    top = (math.comb(n, maxdim + 1) if math.isinf(thresh) else clique_bound(degrees, maxdim + 1)) if maxdim >= 2 else 0
+    check_ripser_memory(n, degrees.sum() / 2, top, maxdim, dense=True)
+
+
+def _warn_if_small(n_points: int, b0: int, k: int, hops: int) -> None:
+    """:class:`SmallCloudWarning` when the components hold too few points for loops to show (see its rule)."""
+    need = 1.5 * hops * (k - 1)
+    if n_points / max(b0, 1) < need:
+        warnings.warn(
+            f"{n_points} points in {b0} component(s): {n_points / max(b0, 1):.0f} per component, fewer than "
+            f"1.5 * hops * (k - 1) = {need:.0f}, so the kNN recipe cannot show loops here; "
+            "use more points or a smaller k (see toposcope.SmallCloudWarning)",
+            SmallCloudWarning,
+            stacklevel=3,
+        )
 
 
 def betti_numbers(
@@ -200,13 +242,11 @@ def betti_numbers(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    if int(maxdim) != maxdim or maxdim < 0:
-        raise ValueError(f"maxdim must be a non-negative integer; got {maxdim}")
+    maxdim = _check_maxdim(maxdim)
     if max_points is not None and max_points < 2:
         raise ValueError(f"max_points must be at least 2 or None; got {max_points}")
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}; got {sampling!r}")
-    maxdim = int(maxdim)
     params: dict[str, Any] = {"maxdim": maxdim, "max_points": max_points, "sampling": sampling, "seed": seed}
 
     if method == "knn":
@@ -223,18 +263,21 @@ def betti_numbers(
     else:
         params.update(min_persistence=float(min_persistence))
 
-    arr, n_input = prepare(X, max_points, sampling, seed)
+    arr, n_input, unit = prepare(X, max_points, sampling, seed)
     if len(arr) == 1:  # every point was mapped to the same place: a single point
         betti = (1,) + (0,) * maxdim
     elif method == "knn":
         params["k"] = _check_k(k, len(arr))
         betti = flag_complex_betti(knn_hop_matrix(arr, k=params["k"], max_hops=params["scale"]), maxdim)
+        if maxdim >= 1:
+            _warn_if_small(len(arr), betti[0], params["k"], params["scale"])
     elif method == "rips":
-        edges = radius_neighbors_graph(arr, radius=scale, mode="connectivity", include_self=False).tocoo()
+        edges = radius_neighbors_graph(arr, radius=scale / unit, mode="connectivity", include_self=False).tocoo()
         betti = flag_complex_betti(edges, maxdim)
     else:
+        _check_dense_memory(arr, maxdim)
         dgms = ripser(arr, maxdim=maxdim)["dgms"]
-        betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence)) for d in dgms)
+        betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence / unit)) for d in dgms)
     return BettiResult(betti=betti, method=method, params=params, n_points=len(arr), n_input=n_input)
 
 
@@ -273,10 +316,15 @@ def persistence(
     """
     if metric not in ("euclidean", "knn"):
         raise ValueError(f"metric must be 'euclidean' or 'knn'; got {metric!r}")
-    arr, _ = prepare(X, max_points, sampling, seed)
+    maxdim = _check_maxdim(maxdim)
+    if not (thresh > 0):  # also catches NaN
+        raise ValueError(f"thresh must be positive (inf for the whole filtration); got {thresh}")
+    arr, _, unit = prepare(X, max_points, sampling, seed)
     if metric == "euclidean":
-        return ripser(arr, maxdim=maxdim, thresh=thresh)["dgms"]
+        _check_dense_memory(arr, maxdim, thresh / unit)
+        return [d * unit for d in ripser(arr, maxdim=maxdim, thresh=thresh / unit)["dgms"]]
     k = _check_k(k, len(arr))
     max_hops = None if math.isinf(thresh) else max(1, math.floor(thresh))
     D = knn_hop_matrix(arr, k=k, max_hops=max_hops)
+    _check_sparse_memory(D, maxdim)
     return ripser(D, maxdim=maxdim, distance_matrix=True, thresh=thresh)["dgms"]

@@ -77,24 +77,25 @@ def _train_group(store: ResultStore, base: dict[str, Any], layouts: Sequence[str
                  train: TensorDataset, test: TensorDataset, hidden: Sequence[int], *, epochs: int,
                  batch_size: int | str, lr: float, target: float | None, eval_every: int, device: str,
                  progress: bool) -> None:  # fmt: skip
-    """Train every (layout, seed) of one setting not yet in the store, together, and record them."""
-    todo = [(a, s) for a in layouts for s in seeds if {**base, "activation": a, "seed": s} not in store]
-    if not todo:
-        return
-    specs = [ModelSpec(get_layout(a), s) for a, s in todo]
-    bs = len(train) if batch_size == FULL_BATCH else batch_size
-    start = time.perf_counter()
-    histories = train_many(specs, train, test, hidden=hidden, epochs=epochs, batch_size=bs, lr=lr,
-                           target_accuracy=target, eval_every=eval_every, device=device, progress=progress)  # fmt: skip
-    seconds = time.perf_counter() - start
-    for (a, s), h in zip(todo, histories, strict=True):
-        last = h.records[-1]
-        store.add(
-            {**base, "activation": a, "seed": s},
-            {"epochs_to_train_target": h.epoch_reached, "epochs_to_test_target": h.test_epoch_reached,
-             "final_train_acc": last["train_acc"], "final_test_acc": last["test_acc"], "max_epochs": epochs,
-             "target": target, "curve": curve(h), "group_seconds": seconds, "group_size": len(todo)},
-        )  # fmt: skip
+    """Train every (layout, seed) of one setting not yet in the store (nor running elsewhere), together."""
+    candidates = [{**base, "activation": a, "seed": s} for a in layouts for s in seeds]
+    with store.claim(candidates) as todo:
+        if not todo:
+            return
+        specs = [ModelSpec(get_layout(p["activation"]), p["seed"]) for p in todo]
+        bs = len(train) if batch_size == FULL_BATCH else batch_size
+        start = time.perf_counter()
+        histories = train_many(specs, train, test, hidden=hidden, epochs=epochs, batch_size=bs, lr=lr,
+                               target_accuracy=target, eval_every=eval_every, device=device,
+                               progress=progress)  # fmt: skip
+        seconds = time.perf_counter() - start
+        for params, h in zip(todo, histories, strict=True):
+            last = h.records[-1]
+            store.add(params, {
+                "epochs_to_train_target": h.epoch_reached, "epochs_to_test_target": h.test_epoch_reached,
+                "final_train_acc": last["train_acc"], "final_test_acc": last["test_acc"], "max_epochs": epochs,
+                "target": target, "curve": curve(h), "group_seconds": seconds, "group_size": len(todo),
+            })  # fmt: skip
     if progress:
         print(f"  {base} x {len(todo)} runs: {seconds:.0f} s", flush=True)
 
@@ -160,30 +161,35 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, device: str = 
 
 def _betti(store: ResultStore, profile: str, cfg: dict[str, Any], data: dict[str, Any], progress: bool) -> None:
     settings = cfg["betti"]
-    checkpoints = settings["epochs"]
     for name in settings["datasets"]:
-        X, y = data[name].train.tensors
         for activation in cfg["sweep_activations"]:
             for seed in settings["seeds"]:
                 params = {"experiment": "betti", "profile": profile, "dataset": name, "activation": activation,
                           "seed": seed, "batch_size": cfg["batch_size"], "lr": cfg["lr"]}  # fmt: skip
-                if params in store:
-                    continue
-                model = ModelSpec(get_layout(activation), seed).build(3, [25] * 9, 2)
-                tracker = BettiTracker(model, samples_per_class=settings["samples_per_class"], seed=seed)
+                with store.claim([params]) as todo:
+                    if todo:
+                        _betti_run(store, params, data[name], settings, cfg, progress)
 
-                def record(m, epoch, _record, tracker=tracker, X=X, y=y):
-                    if epoch in checkpoints:
-                        tracker.profile(X, y, epoch=epoch)
 
-                start = time.perf_counter()
-                history = fit(model, data[name].train, data[name].test, epochs=max(checkpoints),
-                              batch_size=cfg["batch_size"], lr=cfg["lr"], seed=seed, progress=progress,
-                              callbacks=[record])  # fmt: skip
-                store.add(params, {"betti": tracker.frame.to_dict("records"), "curve": curve(history),
-                                   "seconds": time.perf_counter() - start})  # fmt: skip
-                if progress:
-                    print(f"  betti {name} {activation} seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
+def _betti_run(store: ResultStore, params: dict[str, Any], split, settings: dict[str, Any], cfg: dict[str, Any],
+               progress: bool) -> None:  # fmt: skip
+    """Train one network, profiling its Betti numbers at the checkpoint epochs; store the profile."""
+    checkpoints = settings["epochs"]
+    X, y = split.train.tensors
+    model = ModelSpec(get_layout(params["activation"]), params["seed"]).build(3, [25] * 9, 2)
+    tracker = BettiTracker(model, samples_per_class=settings["samples_per_class"], seed=params["seed"])
+
+    def record(m, epoch, _record):
+        if epoch in checkpoints:
+            tracker.profile(X, y, epoch=epoch)
+
+    start = time.perf_counter()
+    history = fit(model, split.train, split.test, epochs=max(checkpoints), batch_size=cfg["batch_size"],
+                  lr=cfg["lr"], seed=params["seed"], progress=progress, callbacks=[record])  # fmt: skip
+    seconds = time.perf_counter() - start
+    store.add(params, {"betti": tracker.frame.to_dict("records"), "curve": curve(history), "seconds": seconds})
+    if progress:
+        print(f"  betti {params['dataset']} {params['activation']} seed {params['seed']}: {seconds:.0f} s", flush=True)
 
 
 def _fashion(store, profile, cfg, device, progress, data_root) -> None:

@@ -79,19 +79,19 @@ def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | 
         for rule in cfg["rules"]:
             for criterion, random_seed, chosen in _plans(model, tables, rule, cfg["random_seeds"]):
                 pruned = P.remove_filters(model, chosen, images[:1])
-                for epochs in (0, cfg["finetune_epochs"]):
-                    params = {**base, "rule": rule, "criterion": criterion, "random_seed": random_seed,
-                              "finetune_epochs": epochs}  # fmt: skip
-                    if params in store:
-                        continue
-                    tuned = copy.deepcopy(pruned)
-                    if epochs:
-                        fit(tuned, tune, epochs=epochs, batch_size=128, lr=5e-4, seed=seed, progress=False)
-                        tuned = tuned.cpu()
-                    result = _measure(tuned, test, chosen)
-                    store.add(params, result)
-                    print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={epochs}: "
-                          f"accuracy {result['accuracy']:.4f}", flush=True)  # fmt: skip
+                runs = [{**base, "rule": rule, "criterion": criterion, "random_seed": random_seed,
+                         "finetune_epochs": epochs} for epochs in (0, cfg["finetune_epochs"])]  # fmt: skip
+                with store.claim(runs) as todo:
+                    for params in todo:
+                        tuned = copy.deepcopy(pruned)
+                        if params["finetune_epochs"]:
+                            fit(tuned, tune, epochs=params["finetune_epochs"], batch_size=128, lr=5e-4, seed=seed,
+                                progress=False)  # fmt: skip
+                            tuned = tuned.cpu()
+                        result = _measure(tuned, test, chosen)
+                        store.add(params, result)
+                        print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={params['finetune_epochs']}: "
+                              f"accuracy {result['accuracy']:.4f}", flush=True)  # fmt: skip
     return store
 
 
@@ -117,8 +117,12 @@ def _train_and_score(cfg: dict[str, Any], train: TensorDataset, seed: int, progr
 def _record_unpruned(store: ResultStore, base: dict[str, Any], model, tables, test: TensorDataset) -> None:
     """The unpruned model's accuracy and size, and how its Betti scores relate to L1 norms."""
     params = {**base, "rule": "none", "criterion": "unpruned", "random_seed": None, "finetune_epochs": 0}
-    if params in store:
-        return
+    with store.claim([params]) as todo:
+        if todo:
+            store.add(params, _unpruned_result(model, tables, test))
+
+
+def _unpruned_result(model, tables, test: TensorDataset) -> dict[str, Any]:
     result = _measure(model, test, None)
     merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
     result["spearman_betti_l1"] = {
@@ -126,7 +130,7 @@ def _record_unpruned(store: ResultStore, base: dict[str, Any], model, tables, te
     }
     result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}
     result["scoring_seconds"] = tables["seconds"]
-    store.add(params, result)
+    return result
 
 
 def _plans(model, tables, rule: str, random_seeds: list[int]) -> list[tuple[str, int | None, dict]]:

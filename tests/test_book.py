@@ -1,6 +1,7 @@
 """The book's sources and its runner."""
 
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -78,9 +79,51 @@ def test_runner_names_the_failing_cell(tmp_path):
 
 def test_runner_retries_a_stalled_widget_cell_once_then_fails(tmp_path, capsys):
     path = _notebook(tmp_path, ("import time; time.sleep(30)", ["widget"]))
-    with pytest.raises(ChapterError, match="timed out twice"):
+    with pytest.raises(ChapterError, match=r"cell 2 \(`import time; time.sleep\(30\)`\) timed out twice"):
         execute_chapter(path, tmp_path / "out.ipynb", kernel=KERNEL, widget_timeout=2)
     assert "executing the chapter once more" in capsys.readouterr().out
+
+
+def test_runner_does_not_retry_an_ordinary_hanging_cell(tmp_path, capsys):
+    path = _notebook(tmp_path, ("import time; time.sleep(30)", []))
+    start = time.perf_counter()
+    with pytest.raises(ChapterError, match=r"cell 2 .* timed out$"):
+        execute_chapter(path, tmp_path / "out.ipynb", kernel=KERNEL, timeout=2)
+    assert time.perf_counter() - start < 25 and "once more" not in capsys.readouterr().out
+
+
+def test_runner_stops_a_chapter_over_its_budget(tmp_path):
+    path = _notebook(tmp_path, ("import time; time.sleep(1)", []), ("time.sleep(60)", []))
+    start = time.perf_counter()
+    with pytest.raises(ChapterError, match=r"over its budget of 10 s, in cell 3 \(`time.sleep\(60\)`\)"):
+        execute_chapter(path, tmp_path / "out.ipynb", kernel=KERNEL, budget=10)
+    assert time.perf_counter() - start < 30
+
+
+def test_runner_reports_a_dead_kernel_and_a_corrupt_notebook(tmp_path):
+    path = _notebook(tmp_path, ("import os; os._exit(1)", []))
+    with pytest.raises(ChapterError, match=r"kernel died in cell 2"):
+        execute_chapter(path, tmp_path / "out.ipynb", kernel=KERNEL)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    with pytest.raises(ChapterError, match=r"broken\.ipynb: not a readable notebook"):
+        execute_chapter(broken, tmp_path / "out.ipynb", kernel=KERNEL)
+
+
+def test_run_only_keeps_the_other_executed_chapters(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/a\nchapters:\n  - file: book/b\n")
+    for name in ("a", "b"):
+        _notebook(tmp_path, ("x = 1", [])).rename(tmp_path / "book" / f"{name}.ipynb")
+    assert main(["run", "--kernel", KERNEL]) == 0
+    executed_a = tmp_path / "_build" / "source" / "book" / "a.ipynb"
+    stamp = executed_a.stat().st_mtime_ns
+    assert main(["run", "--only", "book/b", "--kernel", KERNEL]) == 0
+    assert executed_a.stat().st_mtime_ns == stamp  # left in place, not deleted or re-executed
+    assert main(["run", "--repeat", "0", "--kernel", KERNEL]) == 2
+    assert "--repeat must be at least 1" in capsys.readouterr().err
 
 
 def test_runner_rejects_unknown_chapter(capsys):

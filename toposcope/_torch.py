@@ -8,7 +8,16 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["as_xy", "capture_outputs", "eval_mode", "forward_batches", "model_device", "resolve_device"]
+__all__ = [
+    "TrainingDivergedError",
+    "as_xy",
+    "capture_outputs",
+    "check_training_args",
+    "eval_mode",
+    "forward_batches",
+    "model_device",
+    "resolve_device",
+]
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -72,6 +81,9 @@ def forward_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer; got {batch_size}")
     device = model_device(model) if device is None else torch.device(device)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if dtype is not None and X.is_floating_point():
+        X = X.to(dtype)  # float64 data into a float32 model
     outputs = []
     with eval_mode(model), torch.no_grad():
         for i in range(0, len(X), batch_size):
@@ -99,7 +111,33 @@ def as_xy(data: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise ValueError(f"{name} is empty")
     if y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
         raise TypeError(f"{name}: labels must be integer class indices; got {y.dtype}")
+    if y.ndim != 1 or int(y.min()) < 0:
+        raise ValueError(f"{name}: labels must be a 1-D tensor of class indices >= 0; got shape {tuple(y.shape)}, "
+                         f"min {int(y.min())}")  # fmt: skip
+    if X.is_floating_point():
+        bad = ~torch.isfinite(X.reshape(len(X), -1)).all(dim=1)
+        if bad.any():
+            raise ValueError(f"{name} holds NaN or inf in {int(bad.sum())} of {len(X)} inputs (first: row "
+                             f"{int(torch.nonzero(bad)[0])}); clean the data before training")  # fmt: skip
     return X, y.long()
+
+
+def check_training_args(epochs: int, batch_size: int, lr: float, target_accuracy: float | None) -> None:
+    """Raise a clear ``ValueError`` for training arguments that cannot work."""
+    import math
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0; got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive, finite number; got {lr!r}")
+    if target_accuracy is not None and not (isinstance(target_accuracy, int | float) and 0 < target_accuracy <= 1):
+        raise ValueError(f"target_accuracy is a fraction in (0, 1] (0.99, not 99); got {target_accuracy!r}")
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The training loss became NaN or infinite: the run is stopped, no accuracy is reported for it."""
 
 
 @contextmanager

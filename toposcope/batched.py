@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from ._torch import resolve_device
+from ._torch import TrainingDivergedError, as_xy, check_training_args, resolve_device
 from .layouts import Layout
 from .models import MLP
 from .training import History
@@ -174,8 +174,14 @@ def train_many(
     """
     if not specs:
         raise ValueError("need at least one model spec")
-    if eval_every < 1:
-        raise ValueError(f"eval_every must be a positive number of epochs; got {eval_every}")
+    check_training_args(epochs, batch_size, lr, target_accuracy)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise ValueError(f"eval_every must be a positive number of epochs; got {eval_every!r}")
+    labels = as_xy(train, "train")[1]
+    if test is not None:
+        unknown = set(as_xy(test, "test")[1].unique().tolist()) - set(labels.unique().tolist())
+        if unknown:
+            raise ValueError(f"the test set has labels the training set lacks: {sorted(unknown)}")
     # Models of one layout side by side: few, long activation segments.
     order = sorted(range(len(specs)), key=lambda k: (repr(specs[k].layout.per_layer(len(hidden))), k))
     histories = _train_sorted(
@@ -187,13 +193,18 @@ def train_many(
 
 
 def _train_epoch(model: BatchedMLP, opt: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
-                 batch_size: int, gens: list[torch.Generator]) -> torch.Tensor:  # fmt: skip
-    """One pass of every network over (X, y), each in its own seeded order; mean losses, shape (K,)."""
+                 batch_size: int, gens: list[torch.Generator], epoch: int) -> torch.Tensor:  # fmt: skip
+    """One pass of every network over (X, y), each in its own seeded order; mean losses, shape (K,).
+
+    Raises :class:`TrainingDivergedError` naming the networks whose loss was not
+    finite (checked once, at the end of the epoch).
+    """
     model.train()
     n = len(X)
     order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(X.device)  # (K, n)
     total = torch.zeros(len(gens), device=X.device)
-    for i in range(0, n, batch_size):
+    first_bad = torch.full((len(gens),), -1, dtype=torch.long, device=X.device)
+    for batch, i in enumerate(range(0, n, batch_size)):
         idx = order[:, i : i + batch_size]
         logits = model(X[idx])  # (K, b, out)
         losses = F.cross_entropy(logits.flatten(0, 1), y[idx].flatten(), reduction="none").view(idx.shape)
@@ -202,6 +213,13 @@ def _train_epoch(model: BatchedMLP, opt: torch.optim.Optimizer, X: torch.Tensor,
         loss.sum().backward()
         opt.step()
         total += loss.detach() * idx.shape[1]
+        first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), batch, first_bad)
+    bad = {k: b for k, b in enumerate(first_bad.tolist()) if b >= 0}
+    if bad:
+        specs = model.specs
+        names = ", ".join(f"{specs[k].layout.name} seed {specs[k].seed} (batch {b})" for k, b in bad.items())
+        raise TrainingDivergedError(f"the training loss is not finite in epoch {epoch} for {names}; "
+                                    "lower the learning rate or check the data")  # fmt: skip
     return total / n
 
 
@@ -221,8 +239,8 @@ def _train_sorted(
     progress: bool,
 ) -> list[History]:
     """:func:`train_many` on specs already grouped by layout; one History per spec, in order."""
-    X, y = (t.to(dev) for t in train.tensors)
-    Xt, yt = (t.to(dev) for t in test.tensors) if test is not None else (None, None)
+    X, y = (t.to(dev) for t in as_xy(train, "train"))
+    Xt, yt = (t.to(dev) for t in as_xy(test, "test")) if test is not None else (None, None)
     out_dim = int(y.max()) + 1 if test is None else max(int(y.max()), int(yt.max())) + 1
     model = BatchedMLP(specs, X.shape[1], hidden, out_dim).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -232,7 +250,7 @@ def _train_sorted(
     bar = tqdm(range(1, epochs + 1), desc=f"training {len(specs)} models", unit="epoch", disable=not progress,
                leave=False)  # fmt: skip
     for epoch in bar:
-        losses = _train_epoch(model, opt, X, y, batch_size, gens)
+        losses = _train_epoch(model, opt, X, y, batch_size, gens, epoch)
         if epoch % eval_every and epoch != epochs:
             continue
         mean_loss = losses.tolist()

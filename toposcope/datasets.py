@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,10 +55,19 @@ def _split(X: np.ndarray, y: np.ndarray, n_train: int, n_test: int, rng: np.rand
 
 
 def _check_sizes(n_train: int, n_test: int, minimum: int) -> None:
+    for name, value in (("n_train", n_train), ("n_test", n_test)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"{name} must be an integer; got {value!r}")
     if n_train < 1 or n_test < 0:
         raise ValueError(f"n_train must be positive and n_test non-negative; got {n_train}, {n_test}")
     if n_train + n_test < minimum:
         raise ValueError(f"need at least {minimum} points in all to draw every shape; got {n_train + n_test}")
+
+
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, int | float | np.floating | np.integer) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
 
 
 def _rotation(rng: np.random.Generator) -> np.ndarray:
@@ -109,6 +119,9 @@ def nine_rings(
         and int64 labels ``(n,)``.
     """
     _check_sizes(n_train, n_test, 18 * 3)
+    _check_positive(radius=radius, noise=noise, spacing=spacing)
+    if radius <= 0:
+        raise ValueError(f"radius must be positive; got {radius}")
     rng = np.random.default_rng(seed)
     points, labels = [], []
     for pair, (count_a, count_b) in enumerate(_counts(n_train + n_test, 18).reshape(9, 2)):
@@ -168,6 +181,7 @@ def nine_spheres(
         and int64 labels.
     """
     _check_sizes(n_train, n_test, 27 * 4)
+    _check_positive(noise=noise, spacing=spacing)
     if not (0 < radii[0] < radii[1] < radii[2]):
         raise ValueError(f"radii must be positive and increasing; got {radii}")
     rng = np.random.default_rng(seed)
@@ -208,8 +222,11 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise ValueError(f"{path} is truncated or not a valid gzip file ({err}); download it again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number)")
     ndim = raw[3]
@@ -266,6 +283,8 @@ def fashion_mnist(
     """
     if split not in _FASHION_FILES:
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive integer or None; got {limit!r}")
     if root is not None:
         candidates = [Path(root)]
     elif os.environ.get("TOPOSCOPE_DATA"):
@@ -290,6 +309,8 @@ def fashion_mnist(
     y = read_idx(labels)
     if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"unexpected shapes in {images} {X.shape} and {labels} {y.shape}")
+    if len(y) and int(y.max()) >= len(FASHION_MNIST_CLASSES):
+        raise ValueError(f"{labels} holds label {int(y.max())}; Fashion-MNIST labels are 0-9")
     if limit is not None:
         X, y = X[:limit], y[:limit]
     x = torch.from_numpy(X.astype(np.float32) / 255.0).unsqueeze(1)

@@ -39,10 +39,17 @@ def evaluate(
     -------
     float
         The fraction of inputs whose largest output is at their label.
+
+    Raises
+    ------
+    ValueError
+        If the model outputs NaN or inf (never the accuracy of a broken model).
     """
     X, y = as_xy(data, "data")
-    predicted = forward_batches(model, X, batch_size, device).argmax(1)
-    return float((predicted == y).float().mean())
+    outputs = forward_batches(model, X, batch_size, device)
+    if not torch.isfinite(outputs).all():
+        raise ValueError("the model outputs NaN or inf: its accuracy would be meaningless (diverged weights?)")
+    return float((outputs.argmax(1) == y).float().mean())
 
 
 def state_dict_bytes(model: nn.Module) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -100,6 +101,10 @@ class BettiTracker:
             raise ValueError(f"labels must be 'true' or 'predicted'; got {labels!r}")
         if samples_per_class is not None and samples_per_class < 2:
             raise ValueError(f"samples_per_class must be at least 2 or None; got {samples_per_class}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        if isinstance(maxdim, bool) or not isinstance(maxdim, int) or maxdim < 0:
+            raise ValueError(f"maxdim must be a non-negative integer; got {maxdim!r}")
         modules = dict(model.named_modules())
         if layers is None:
             layers = [INPUT, *activation_layers(model), LOGITS]
@@ -187,7 +192,11 @@ class BettiTracker:
         for li, name, c, mask in tqdm(jobs, desc="Betti numbers", disable=not self.progress, leave=False):
             cloud = acts[name] if mask is None else acts[name][mask]
             if len(cloud) < 2:
-                continue  # a predicted class with a single member has no topology to speak of
+                warnings.warn(f"class {c!r} has {len(cloud)} input(s): no Betti numbers for it", stacklevel=2)
+                continue
+            if not torch.isfinite(cloud).all():
+                raise ValueError(f"layer {name!r} outputs NaN or inf for class {c!r}: no topology to compute "
+                                 "(diverged weights, or non-finite inputs)")  # fmt: skip
             result = betti_numbers(cloud, maxdim=self.maxdim, **self.betti_kwargs)
             for dim, b in enumerate(result.betti):
                 rows.append(

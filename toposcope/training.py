@@ -12,7 +12,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from ._torch import as_xy, resolve_device
+from ._torch import TrainingDivergedError, as_xy, check_training_args, resolve_device
 from .measure import evaluate
 
 __all__ = ["History", "fit"]
@@ -125,12 +125,9 @@ def fit(
     -------
     History
     """
-    if epochs < 0 or batch_size < 1 or lr <= 0:
-        raise ValueError(f"need epochs >= 0, batch_size >= 1, lr > 0; got {epochs}, {batch_size}, {lr}")
+    check_training_args(epochs, batch_size, lr, target_accuracy)
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}")
-    if target_accuracy is not None and not 0 < target_accuracy <= 1:
-        raise ValueError(f"target_accuracy must lie in (0, 1]; got {target_accuracy}")
     dev = resolve_device(device)
     X, y = as_xy(train, "train")
     test_t = as_xy(test, "test") if test is not None else None
@@ -146,7 +143,7 @@ def fit(
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
-        loss = _train_epoch(model, opt, X, y, batch_size, gen, dev)
+        loss = _train_epoch(model, opt, X, y, batch_size, gen, dev, epoch)
         record = {
             "epoch": epoch,
             "loss": loss,
@@ -172,12 +169,18 @@ def _train_epoch(
     batch_size: int,
     gen: torch.Generator,
     dev: torch.device,
+    epoch: int,
 ) -> float:
-    """One pass over (X, y) in a seeded random order; return the mean training loss."""
+    """One pass over (X, y) in a seeded random order; return the mean training loss.
+
+    Raises :class:`TrainingDivergedError` naming the first batch whose loss was not
+    finite (checked once, at the end of the epoch: no host sync per batch).
+    """
     model.train()
     order = torch.randperm(len(X), generator=gen).to(X.device)
     total = torch.zeros((), device=dev)
-    for i in range(0, len(X), batch_size):
+    first_bad = torch.full((), -1, dtype=torch.long, device=dev)
+    for batch, i in enumerate(range(0, len(X), batch_size)):
         idx = order[i : i + batch_size]
         xb, yb = X[idx].to(dev, non_blocking=True), y[idx].to(dev, non_blocking=True)
         opt.zero_grad(set_to_none=True)
@@ -185,4 +188,10 @@ def _train_epoch(
         loss.backward()
         opt.step()
         total += loss.detach() * len(idx)
+        first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss.detach()), batch, first_bad)
+    if int(first_bad) >= 0:
+        raise TrainingDivergedError(
+            f"the training loss is not finite in epoch {epoch}, batch {int(first_bad)} (0-based); the model's "
+            "weights are no longer usable. Lower the learning rate or check the data."
+        )
     return float(total) / len(X)

@@ -74,51 +74,110 @@ def _kernel_available(name: str) -> bool:
     return name in KernelSpecManager().find_kernel_specs()
 
 
+BUDGETS = {"smoke": 600, "full": 6 * 3600}
+"""Wall-clock seconds one chapter may take, per profile (every cell's timeout is capped by what is left)."""
+
+
+def _read_chapter(chapter: Path):
+    """The chapter as a notebook, or a :class:`ChapterError` saying why it cannot be read."""
+    import nbformat
+
+    try:
+        return nbformat.read(str(chapter), as_version=4)
+    except Exception as err:  # NotJSONError, validation errors, missing file
+        raise ChapterError(f"{chapter}: not a readable notebook ({type(err).__name__}: {str(err)[:200]})") from None
+
+
+def _describe(source_nb, cell) -> str:
+    """'cell N (`first line`)': the cell's 1-based number in the source notebook (no injected cells)."""
+    text = "".join(cell.get("source", "")) if cell is not None else ""
+    index = next((i for i, c in enumerate(source_nb.cells) if "".join(c.source) == text), None)
+    first = text.strip().splitlines()[0][:60] if text.strip() else ""
+    return f"cell {index + 1} (`{first}`)" if index is not None else "a cell"
+
+
 def execute_chapter(
     chapter: Path,
     output: Path,
     profile: str = "smoke",
     kernel: str = KERNEL,
-    timeout: int = 900,
+    timeout: int = 600,
     widget_timeout: int = 60,
     retries: int = 1,
+    budget: float | None = None,
 ) -> tuple[float, int]:
     """Execute one chapter with papermill; return (seconds, attempts).
+
+    Parameters
+    ----------
+    chapter, output : Path
+        The source notebook and where the executed copy goes.
+    profile : str
+        Injected into the cell tagged ``parameters``.
+    kernel : str
+    timeout, widget_timeout : int
+        Seconds per cell, and per cell tagged ``widget``.
+    retries : int, default 1
+        Times the chapter is executed again after a *widget* cell stalled (a known
+        flake of widget rendering); any other timeout fails at once.
+    budget : float, optional
+        Seconds for the whole chapter; default ``BUDGETS[profile]``.
 
     Raises
     ------
     ChapterError
-        With the chapter, the failing cell and the error.
+        Naming the chapter, the failing cell (numbered as in the source notebook,
+        with its first line) and the error; also for an unreadable notebook and a
+        kernel that died.
     """
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
-    def cell_timeout(cell) -> int:
-        return widget_timeout if "widget" in cell.get("metadata", {}).get("tags", []) else timeout
-
+    source_nb = _read_chapter(chapter)
+    budget = BUDGETS.get(profile, BUDGETS["full"]) if budget is None else budget
     output.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    current: dict = {"cell": None}
+
+    def cell_timeout(cell) -> int:
+        current["cell"] = cell
+        limit = widget_timeout if "widget" in cell.get("metadata", {}).get("tags", []) else timeout
+        return max(1, int(min(limit, budget - (time.perf_counter() - started))))
+
     for attempt in range(1, retries + 2):
         start = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(chapter),
-                str(output),
-                parameters={"profile": profile},
-                kernel_name=kernel,
-                cwd=str(chapter.parent),
-                progress_bar=False,
-                timeout_func=cell_timeout,
-            )
+            pm.execute_notebook(str(chapter), str(output), parameters={"profile": profile}, kernel_name=kernel,
+                                cwd=str(chapter.parent), progress_bar=False, timeout_func=cell_timeout)  # fmt: skip
             return time.perf_counter() - start, attempt
         except PapermillExecutionError as err:
-            raise ChapterError(
-                f"{chapter}: cell {err.cell_index} (execution count {err.exec_count}) raised {err.ename}: {err.evalue}"
-            ) from None
-        except TimeoutError as err:  # nbclient's CellTimeoutError
-            if attempt > retries:
-                raise ChapterError(f"{chapter}: a cell timed out twice: {err}") from None
-            print(f"  {chapter}: {str(err).splitlines()[0]} -- executing the chapter once more", flush=True)
+            cell = _failed_cell(output)
+            raise ChapterError(f"{chapter}: {_describe(source_nb, cell)} raised {err.ename}: {err.evalue}") from None
+        except TimeoutError:  # nbclient's CellTimeoutError
+            where = _describe(source_nb, current["cell"])
+            if time.perf_counter() - started >= budget - 1:
+                raise ChapterError(f"{chapter}: over its budget of {budget:.0f} s, in {where}") from None
+            is_widget = "widget" in (current["cell"] or {}).get("metadata", {}).get("tags", [])
+            if not is_widget or attempt > retries:
+                raise ChapterError(f"{chapter}: {where} timed out" + (" twice" if is_widget else "")) from None
+            print(f"  {chapter}: the widget {where} stalled -- executing the chapter once more", flush=True)
+        except DeadKernelError:
+            where = _describe(source_nb, current["cell"])
+            raise ChapterError(f"{chapter}: the kernel died in {where} (out of memory?)") from None
+        except Exception as err:  # a missing kernel, a broken environment: still one clear line
+            raise ChapterError(f"{chapter}: {type(err).__name__}: {str(err)[:300]}") from None
     raise AssertionError("unreachable")
+
+
+def _failed_cell(output: Path):
+    """The cell that raised, in the executed copy papermill wrote (None if it cannot be read)."""
+    try:
+        cells = _read_chapter(output).cells
+    except ChapterError:
+        return None
+    failed = (c for c in cells if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    return next(failed, None)
 
 
 def _stage(clean: bool) -> None:
@@ -139,7 +198,7 @@ def run(
     profile: str = "smoke",
     only: list[str] | None = None,
     kernel: str = KERNEL,
-    timeout: int = 900,
+    timeout: int = 600,
     widget_timeout: int = 60,
     repeat: int = 1,
 ) -> int:
@@ -227,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--profile", choices=("smoke", "full"), default="smoke")
     p_run.add_argument("--only", nargs="+", help="chapters to execute (paths as in _toc.yml)")
     p_run.add_argument("--kernel", default=KERNEL)
-    p_run.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    p_run.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     p_run.add_argument("--widget-timeout", type=int, default=60, help="seconds per cell tagged 'widget'")
     p_run.add_argument("--repeat", type=int, default=1, help="execute each chapter this many times")
     sub.add_parser("build", help="build the HTML from the executed chapters")

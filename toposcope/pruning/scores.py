@@ -63,6 +63,9 @@ def _images_and_labels(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Te
         raise ValueError(f"images must be a batch (n, channels, height, width); got shape {tuple(images.shape)}")
     if len(images) < 2:
         raise ValueError(f"need at least 2 sample images to score filters; got {len(images)}")
+    if images.is_floating_point() and not torch.isfinite(images).all():
+        bad = int((~torch.isfinite(images.flatten(1))).any(dim=1).sum())
+        raise ValueError(f"images hold NaN or inf in {bad} of {len(images)} images: every filter would score alike")
     if labels is not None:
         labels = torch.as_tensor(labels)
         if labels.shape != (len(images),):

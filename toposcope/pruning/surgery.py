@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .._torch import eval_mode
 from .importance import l1_scores, random_scores
 from .scores import check_layers, check_scores
 
@@ -51,6 +52,13 @@ def select_filters(
         raise ValueError("give exactly one of threshold, ratio, counts")
     if ratio is not None and not 0 <= ratio < 1:
         raise ValueError(f"ratio must lie in [0, 1); got {ratio}")
+    if threshold is not None and not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number; got {threshold}")
+    bad_counts = {layer: n for layer, n in (counts or {}).items() if int(n) != n or n < 0}
+    if bad_counts:
+        raise ValueError(f"counts must be non-negative integers; got {bad_counts}")
+    if scores["score"].isna().any():
+        raise ValueError("scores hold NaN: cannot rank those filters")
     plan: Plan = {}
     for layer, table in scores.groupby("layer", sort=False):
         table = table.sort_values(["score", "filter"], ascending=[False, True], kind="stable")
@@ -189,7 +197,12 @@ def load_pruned(template: nn.Module, source: str | os.PathLike | Mapping[str, to
         A copy of ``template`` with its conv, linear and batch-norm layers resized
         to the saved weights, which are loaded.
     """
-    state = torch.load(source, map_location="cpu", weights_only=True) if not isinstance(source, Mapping) else source
+    state = _load_state(source)
+    expected = set(template.state_dict())
+    if set(state) != expected:
+        missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
+        raise ValueError(f"the weights do not fit this architecture: missing {missing[:5]}, unexpected "
+                         f"{unexpected[:5]} (was it saved from another model?)")  # fmt: skip
     model = copy.deepcopy(template)
     for name, module in model.named_modules():
         prefix = f"{name}." if name else ""
@@ -203,7 +216,28 @@ def load_pruned(template: nn.Module, source: str | os.PathLike | Mapping[str, to
                 module.bias = nn.Parameter(torch.empty(n))
             module.running_mean, module.running_var = torch.zeros(n), torch.ones(n)
     model.load_state_dict(state)
+    shape = getattr(model, "input_shape", None)
+    if shape is not None:
+        try:
+            with torch.no_grad(), eval_mode(model):
+                model(torch.zeros(1, *shape))
+        except RuntimeError as err:
+            raise ValueError(f"the pruned weights are inconsistent (channel counts do not chain): {err}") from None
     return model
+
+
+def _load_state(source: str | os.PathLike | Mapping[str, torch.Tensor]) -> Mapping[str, torch.Tensor]:
+    """A state dict from a path (``torch.load``, weights only) or a mapping, checked to hold tensors."""
+    if isinstance(source, Mapping):
+        state = source
+    else:
+        try:
+            state = torch.load(source, map_location="cpu", weights_only=True)
+        except Exception as err:  # pickle, zip and unpickling errors all mean "not a saved state dict"
+            raise ValueError(f"{source} is not a saved state dict ({type(err).__name__}: {err})") from None
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{source!r:.80} does not hold a state dict (name -> tensor)")
+    return state
 
 
 def _resize_weighted(module: nn.Conv2d | nn.Linear, state: Mapping[str, torch.Tensor], prefix: str) -> None:

@@ -74,3 +74,15 @@ def test_layouts_are_data():
     assert LAYOUTS["topo_sine_relu"].default.build().negative == "relu"
     assert Layout.uniform("leaky_relu", slope=0.1).per_layer(2)[1].kwargs == (("slope", 0.1),)
     assert get_layout(LAYOUTS["relu"]) is LAYOUTS["relu"]
+
+
+def test_a_run_does_not_depend_on_the_runs_that_share_its_batch():
+    data = ts.nine_rings(4000, 200, seed=0)
+    mid = ModelSpec(LAYOUTS["topo_sine_mid"], 1)
+    crowd = [ModelSpec(LAYOUTS[name], s) for name in ("relu", "topo_sine_mid", "topo_sine") for s in range(5)]
+
+    def losses(specs):
+        histories = train_many(specs, data.train, epochs=3, batch_size=128, lr=3e-3, device="cpu", progress=False)
+        return histories[specs.index(mid)].column("loss")
+
+    assert losses(crowd) == losses([mid])  # bit for bit, not approximately

@@ -92,6 +92,12 @@ LAYOUTS: dict[str, Layout] = {
             middle=_SINE,
         ),
         Layout(
+            "topo_sine_mid_relu",
+            'topo_sine with negative="relu" in the middle third of the hidden layers, ReLU elsewhere',
+            _RELU,
+            middle=ActivationSpec("topo_sine", (("negative", "relu"),)),
+        ),
+        Layout(
             "topo_sine_relu",
             'topo_sine with negative="relu" in every hidden layer',
             ActivationSpec("topo_sine", (("negative", "relu"),)),

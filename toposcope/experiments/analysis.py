@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pandas as pd
 
 from .store import ResultStore
+from .survival import time_table
 
 __all__ = [
     "CURVE_FIELDS",
     "betti_layer_totals",
     "betti_totals",
-    "bootstrap_ratio",
-    "convergence_verdicts",
     "curve_bands",
     "curves",
-    "epochs_table",
-    "epochs_to_reach",
     "fashion_table",
     "lr_spread",
     "pruning_accuracy",
@@ -78,125 +74,14 @@ def curve_bands(frame: pd.DataFrame, metric: str = "train_acc") -> pd.DataFrame:
     return points.groupby(["activation", "epoch"])[metric].quantile([0.25, 0.5, 0.75]).unstack()
 
 
-def bootstrap_ratio(
-    numerator: np.ndarray, denominator: np.ndarray, n_boot: int = 5000, seed: int = 0
-) -> tuple[float, float, float]:
-    """Ratio of medians and its 95% paired-bootstrap interval.
-
-    ``numerator[i]`` and ``denominator[i]`` come from the same seed (same initial
-    weights, same data order), so seeds are resampled jointly.
-
-    Returns
-    -------
-    (ratio, low, high)
-    """
-    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
-    if numerator.shape != denominator.shape or numerator.ndim != 1 or len(numerator) == 0:
-        raise ValueError("need two equal-length, non-empty 1-D samples (paired by seed)")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(numerator), size=(n_boot, len(numerator)))
-    ratios = np.median(numerator[idx], axis=1) / np.median(denominator[idx], axis=1)
-    return (
-        float(np.median(numerator) / np.median(denominator)),
-        float(np.percentile(ratios, 2.5)),
-        float(np.percentile(ratios, 97.5)),
-    )
-
-
-def epochs_to_reach(frame: pd.DataFrame, target: float, metric: str = "train_acc") -> pd.Series:
-    """First recorded epoch whose ``metric`` reached ``target``, per run (NaN if never), from the stored curves.
-
-    Any target at or below the one the runs were trained with can be read off afterwards.
-    """
-    if metric not in ("train_acc", "test_acc"):
-        raise ValueError(f"metric must be 'train_acc' or 'test_acc'; got {metric!r}")
-
-    def first(curve: dict) -> float:
-        hits = (e for e, v in zip(curve["epoch"], curve[metric], strict=True) if v is not None and v >= target)
-        return next(hits, np.nan)
-
-    return frame["curve"].map(first).astype(float)
-
-
-def epochs_table(
-    frame: pd.DataFrame, target: float | None = None, metric: str = "train_acc", reference: str = "relu"
-) -> pd.DataFrame:
-    """Median epochs to a target accuracy per activation, with spread and the ratio to ``reference``.
+def sweep_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """:func:`~toposcope.experiments.survival.time_table` for every value of a swept parameter.
 
     Parameters
     ----------
     frame : DataFrame
-        Runs of one setting (one data set, batch size and learning rate).
-    target : float, optional
-        Accuracy to reach; default each run's own training target.
-    metric : {"train_acc", "test_acc"}
-    reference : str
-        Layout the ratios are taken against.
-
-    Runs that never reached the target count as ``max_epochs + 1`` (a lower bound:
-    the true number is larger), and ``reached`` says how many did.  Ratios below
-    1 mean faster than the reference.
-    """
-    frame = frame.copy()
-    if target is None:
-        target = float(frame["target"].iloc[0])
-    reached = epochs_to_reach(frame, target, metric)
-    frame["epochs"] = reached.fillna(frame["max_epochs"] + 1)
-    ref = frame[frame.activation == reference].set_index("seed")["epochs"]
-    rows = []
-    for activation, group in frame.groupby("activation", sort=False):
-        epochs = group.set_index("seed")["epochs"]
-        paired = epochs.index.intersection(ref.index)
-        ratio, low, high = bootstrap_ratio(epochs[paired].to_numpy(), ref[paired].to_numpy())
-        rows.append({
-            "activation": activation, "runs": len(group), "reached": int(reached[group.index].notna().sum()),
-            "median": float(epochs.median()), "q25": float(epochs.quantile(0.25)),
-            "q75": float(epochs.quantile(0.75)), f"ratio to {reference}": ratio, "95% CI low": low,
-            "95% CI high": high,
-        })  # fmt: skip
-    return pd.DataFrame(rows).set_index("activation")
-
-
-def _convergence_word(table: pd.DataFrame, layout: str) -> str:
-    low, high = table.loc[layout, ["95% CI low", "95% CI high"]]
-    if table.loc["relu", "reached"] == 0 and table.loc[layout, "reached"] == 0:
-        return "neither reached the target: no conclusion"
-    if high < 1 / 1.5:
-        return "at least 1.5x faster than ReLU (claim holds)"
-    if high < 1:
-        return "faster than ReLU, but not clearly by 1.5x"
-    if low > 1:
-        return "slower than ReLU (claim fails)"
-    return "not distinguishable from ReLU"
-
-
-def convergence_verdicts(
-    frame: pd.DataFrame, layouts: list[str], targets: list[float], metric: str = "train_acc"
-) -> pd.DataFrame:
-    """The convergence claim per (data set, target, layout): ratio to ReLU, its CI and the verdict.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``dataset, target, layout, ratio, low, high, verdict, sentence``;
-        layouts absent from ``frame`` are left out.
-    """
-    rows = []
-    for dataset, group in frame.groupby("dataset", sort=False):
-        for target in targets:
-            table = epochs_table(group, target, metric)
-            for layout in (name for name in layouts if name in table.index):
-                ratio, low, high = table.loc[layout, ["ratio to relu", "95% CI low", "95% CI high"]]
-                word = _convergence_word(table, layout)
-                sentence = (f"{dataset}, {target:.0%}: {layout} needs {ratio:.2f}x ReLU's epochs "
-                            f"[95% CI {low:.2f}-{high:.2f}]: {word}.")  # fmt: skip
-                rows.append({"dataset": dataset, "target": target, "layout": layout, "ratio": ratio,
-                             "low": low, "high": high, "verdict": word, "sentence": sentence})  # fmt: skip
-    return pd.DataFrame(rows, columns=["dataset", "target", "layout", "ratio", "low", "high", "verdict", "sentence"])
-
-
-def sweep_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """:func:`epochs_table` for every value of a swept parameter (``"batch_size"`` or ``"lr"``).
+        Runs of one sweep.
+    by : {"batch_size", "lr"}
 
     Returns
     -------
@@ -205,15 +90,15 @@ def sweep_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         (``"32"``, ..., ``"full"``).
     """
     values = frame[by].astype(str) if by == "batch_size" else frame[by]
-    parts = {value: epochs_table(group) for value, group in frame.groupby(values, sort=by != "batch_size")}
+    parts = {value: time_table(group) for value, group in frame.groupby(values, sort=by != "batch_size")}
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, names=[by, "activation"])
 
 
 def lr_spread(by_lr: pd.DataFrame) -> pd.DataFrame:
-    """Per activation, the best and worst median epochs over learning rates and their ratio."""
-    spread = by_lr["median"].groupby(level="activation").agg(["min", "max"])
+    """Per activation, the best and worst restricted-mean epochs over learning rates and their ratio."""
+    spread = by_lr["rmst"].groupby(level="activation").agg(["min", "max"])
     spread["worst / best learning rate"] = spread["max"] / spread["min"]
     return spread
 

@@ -1,0 +1,75 @@
+"""The verdict rules, on synthetic result sets, and README's findings against the committed results."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from toposcope.experiments import analysis, verdicts
+from toposcope.experiments.rules import direction_rule, size_rule
+from toposcope.experiments.verdicts import report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def curve(reach_at, epochs=60):
+    train = [1.0 if reach_at is not None and e >= reach_at else 0.5 for e in range(1, epochs + 1)]
+    return {"epoch": list(range(1, epochs + 1)), "loss": [0.1] * epochs, "train_acc": train, "test_acc": train}
+
+
+def convergence(reach: dict[str, list], dataset="rings") -> pd.DataFrame:
+    rows = [{"experiment": "convergence", "dataset": dataset, "activation": a, "seed": s, "curve": curve(at),
+             "max_epochs": 60, "target": 0.99} for a, ats in reach.items() for s, at in enumerate(ats)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def verdict_of(frame, layout="topo_sine_mid", dataset="rings"):
+    table = report(frame, None)
+    return table.set_index("claim").loc[f"faster convergence: {layout} on nine {dataset}"]
+
+
+def test_rules():
+    assert size_rule(0.4, 0.6, 2 / 3) == "holds"
+    assert size_rule(0.7, 0.9, 2 / 3) == "contradicted"
+    assert size_rule(0.5, 0.9, 2 / 3) == "inconclusive"
+    assert direction_rule(0.5, 0.9) == "holds" and direction_rule(1.1, 2) == "contradicted"
+    assert direction_rule(0.9, 1.1) == "inconclusive"
+    assert size_rule(0.0, 0.005, 0.01) == "holds" and size_rule(0.02, 0.05, 0.01) == "contradicted"
+
+
+def test_convergence_claim_holds_is_contradicted_or_inconclusive():
+    relu = [30, 31, 29, 30, 32, 30, 31, 29, 30, 30]
+    assert verdict_of(convergence({"relu": relu, "topo_sine_mid": [15] * 10})).verdict == "holds"
+    assert verdict_of(convergence({"relu": relu, "topo_sine_mid": [28, 29] * 5})).verdict == "contradicted"
+    slower = verdict_of(convergence({"relu": relu, "topo_sine_mid": [40] * 10}))
+    assert slower.verdict == "contradicted" and "ratio 1.3" in slower.measured
+    wide = verdict_of(convergence({"relu": relu, "topo_sine_mid": [5, 40] * 5}))
+    assert wide.verdict == "inconclusive"
+
+
+def test_guards_too_few_seeds_too_many_censored_no_data():
+    few = verdict_of(convergence({"relu": [30] * 4, "topo_sine_mid": [10] * 4}))
+    assert few.verdict == "inconclusive" and "4 paired seeds" in few.reason
+    censored = verdict_of(convergence({"relu": [None] * 5 + [30] * 5, "topo_sine_mid": [10] * 10}))
+    assert censored.verdict == "inconclusive" and "50%" in censored.reason
+    all_censored = verdict_of(convergence({"relu": [None] * 10, "topo_sine_mid": [None] * 10}))
+    assert all_censored.verdict == "inconclusive"
+    nothing = report(pd.DataFrame(), None)
+    assert set(nothing.verdict) == {"not yet measured"}
+    assert verdict_of(convergence({"relu": [30] * 10}), dataset="rings").verdict == "not yet measured"
+
+
+def test_readme_findings_are_the_computed_verdicts():
+    """README's findings block must be what the rules compute from the committed results."""
+    mlp = analysis.runs(ROOT / "data/results/mlp_full.jsonl")
+    pruning = analysis.runs(ROOT / "data/results/pruning_fashion_mnist.jsonl")
+    expected = verdicts.findings_markdown(report(mlp, pruning))
+    block = re.search(r"<!-- verdicts:start -->\n(.*?)<!-- verdicts:end -->", (ROOT / "README.md").read_text(), re.S)
+    assert block, "README.md lacks the <!-- verdicts:start/end --> block"
+    assert block.group(1) == expected, "stale README: run python -m toposcope.experiments.verdicts --readme"
+
+
+@pytest.mark.parametrize("claim_count", [17])
+def test_report_lists_every_claim(claim_count):
+    assert len(report(pd.DataFrame(), None)) == claim_count

@@ -1,0 +1,185 @@
+"""Epochs to a target accuracy as time-to-event data: runs that never reach the target are censored.
+
+A run that has not reached the target after its epoch budget is not "max + 1
+epochs": its time is unknown beyond the budget.  Everything here treats it as
+right-censored at the last epoch it was evaluated:
+
+* :func:`times_to_target` turns stored curves into ``(time, reached)`` per run,
+* :func:`kaplan_meier` gives the Kaplan-Meier curve (``scipy.stats.ecdf`` on
+  ``scipy.stats.CensoredData``, Greenwood 95% bands) and :func:`km_median` its
+  median with the interval read off the bands (``inf`` where never reached);
+* :func:`restricted_mean` is the area under the Kaplan-Meier curve up to ``tau``
+  (the restricted mean time, RMST): the mean epochs to target when every run is
+  stopped at ``tau``, well defined however many runs are censored;
+* :func:`paired_rmst_ratio` compares two layouts trained on the same seeds: a
+  bootstrap over seeds, resampled in pairs, of the ratio of restricted means;
+* :func:`time_table` collects all of it per layout, with the log-rank test
+  (``scipy.stats.logrank``) against the reference.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "kaplan_meier",
+    "km_curves",
+    "km_median",
+    "paired_rmst_ratio",
+    "restricted_mean",
+    "time_table",
+    "times_to_target",
+]
+
+
+def times_to_target(frame: pd.DataFrame, target: float | None = None, metric: str = "train_acc") -> pd.DataFrame:
+    """Per run: the first evaluated epoch whose ``metric`` reached ``target``, or the last epoch (censored).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Runs with ``activation, seed, curve`` (and ``target`` when ``target`` is None).
+    target : float, optional
+        Default: each run's own training target.
+    metric : {"train_acc", "test_acc"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``activation, seed, time, reached`` (``reached`` False: censored at ``time``).
+    """
+    if metric not in ("train_acc", "test_acc"):
+        raise ValueError(f"metric must be 'train_acc' or 'test_acc'; got {metric!r}")
+    rows = []
+    for run in frame.itertuples():
+        goal = float(run.target) if target is None else target
+        curve = run.curve
+        points = zip(curve["epoch"], curve[metric], strict=True)
+        hit = next((e for e, v in points if v is not None and v >= goal), None)
+        time = float(hit if hit is not None else curve["epoch"][-1])
+        rows.append({"activation": run.activation, "seed": run.seed, "time": time, "reached": hit is not None})
+    return pd.DataFrame(rows, columns=["activation", "seed", "time", "reached"])
+
+
+def kaplan_meier(times: np.ndarray, reached: np.ndarray) -> pd.DataFrame:
+    """The Kaplan-Meier curve of "not yet at target": ``time, survival, low, high`` (95% Greenwood band).
+
+    Starts at ``time = 0, survival = 1``.  With no run reaching the target the
+    curve stays at 1.
+    """
+    times, reached = np.asarray(times, float), np.asarray(reached, bool)
+    if len(times) == 0:
+        raise ValueError("no runs")
+    start = pd.DataFrame({"time": [0.0], "survival": [1.0], "low": [1.0], "high": [1.0]})
+    if not reached.any():
+        end = pd.DataFrame({"time": [times.max()], "survival": [1.0], "low": [1.0], "high": [1.0]})
+        return pd.concat([start, end], ignore_index=True)
+    result = stats.ecdf(stats.CensoredData(uncensored=times[reached], right=times[~reached]))
+    with warnings.catch_warnings():  # Greenwood's band is undefined where the curve reaches 0: NaN, then 0
+        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
+        band = result.sf.confidence_interval(0.95)
+    curve = pd.DataFrame({"time": result.sf.quantiles, "survival": result.sf.probabilities,
+                          "low": band.low.probabilities, "high": band.high.probabilities})  # fmt: skip
+    return pd.concat([start, curve.fillna({"low": 0.0, "high": 1.0})], ignore_index=True)
+
+
+def km_curves(frame: pd.DataFrame, target: float | None = None, metric: str = "train_acc") -> pd.DataFrame:
+    """Kaplan-Meier curves per layout, for plotting: ``activation, time, survival, low, high``."""
+    times = times_to_target(frame, target, metric)
+    parts = [kaplan_meier(g.time, g.reached).assign(activation=a) for a, g in times.groupby("activation", sort=False)]
+    columns = ["activation", "time", "survival", "low", "high"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def km_median(times: np.ndarray, reached: np.ndarray) -> tuple[float, float, float]:
+    """Kaplan-Meier median epochs to target and its 95% interval; ``inf`` where the curve never falls to 1/2."""
+    curve = kaplan_meier(times, reached)
+
+    def first_at_half(column: str) -> float:
+        below = curve.loc[curve[column] <= 0.5, "time"]
+        return float(below.iloc[0]) if len(below) else float("inf")
+
+    return first_at_half("survival"), first_at_half("low"), first_at_half("high")
+
+
+def restricted_mean(times: np.ndarray, reached: np.ndarray, tau: float) -> float:
+    """Area under the Kaplan-Meier curve from 0 to ``tau``: the restricted mean epochs to target."""
+    curve = kaplan_meier(times, reached)
+    inside = curve[curve.time < tau]
+    edges = np.append(inside.time.to_numpy(), tau)
+    return float(np.sum(np.diff(edges) * inside.survival.to_numpy()))
+
+
+def paired_rmst_ratio(
+    a: pd.DataFrame, b: pd.DataFrame, tau: float, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float, float, int]:
+    """Ratio of restricted means, ``a`` over ``b``, with a 95% bootstrap interval over paired seeds.
+
+    ``a`` and ``b`` are :func:`times_to_target` rows of two layouts; only seeds
+    present in both count.  Returns ``(ratio, low, high, n_pairs)``; NaNs when no
+    seed is shared.
+    """
+    pairs = a.merge(b, on="seed", suffixes=("_a", "_b"))
+    n = len(pairs)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    ta, ra = pairs.time_a.to_numpy(), pairs.reached_a.to_numpy(bool)
+    tb, rb = pairs.time_b.to_numpy(), pairs.reached_b.to_numpy(bool)
+    ratio = restricted_mean(ta, ra, tau) / restricted_mean(tb, rb, tau)
+    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    if _censored_only_at_end(ta, ra, tau) and _censored_only_at_end(tb, rb, tau):
+        # No run censored before tau: the Kaplan-Meier curve below tau is the share of runs not yet at
+        # target, and its area is the plain mean of min(time, tau) (equal to restricted_mean; tested).
+        boot = np.minimum(ta[idx], tau).mean(1) / np.minimum(tb[idx], tau).mean(1)
+    else:
+        boot = np.array([restricted_mean(ta[i], ra[i], tau) / restricted_mean(tb[i], rb[i], tau) for i in idx])
+    return float(ratio), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5)), n
+
+
+def _censored_only_at_end(times: np.ndarray, reached: np.ndarray, tau: float) -> bool:
+    return bool(np.all(times[~reached] >= tau))
+
+
+def _censored(times: pd.DataFrame) -> stats.CensoredData:
+    return stats.CensoredData(uncensored=times.time[times.reached], right=times.time[~times.reached])
+
+
+def time_table(
+    frame: pd.DataFrame,
+    target: float | None = None,
+    metric: str = "train_acc",
+    reference: str = "relu",
+    n_boot: int = 1000,
+) -> pd.DataFrame:
+    """Censoring-aware epochs to target per layout, and the paired comparison with ``reference``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``activation``; columns ``runs, reached, censored`` (fraction),
+        ``km_median, km_low, km_high`` (Kaplan-Meier median and 95% CI, ``inf``:
+        not reached), ``rmst`` (restricted mean up to the epoch budget ``tau``),
+        ``ratio, low, high, pairs`` (paired RMST ratio to ``reference``, 95%
+        bootstrap CI) and ``logrank_p``.
+    """
+    times = times_to_target(frame, target, metric)
+    if times.empty:
+        return pd.DataFrame()
+    tau = float(frame["max_epochs"].max())
+    ref = times[times.activation == reference]
+    rows = []
+    for activation, group in times.groupby("activation", sort=False):
+        median, low_m, high_m = km_median(group.time, group.reached)
+        ratio, low, high, n = paired_rmst_ratio(group, ref, tau, n_boot) if len(ref) else (np.nan,) * 3 + (0,)
+        p = np.nan
+        if len(ref) and activation != reference and (group.reached.any() or ref.reached.any()):
+            p = float(stats.logrank(_censored(group), _censored(ref)).pvalue)
+        rows.append({"activation": activation, "runs": len(group), "reached": int(group.reached.sum()),
+                     "censored": float(1 - group.reached.mean()), "km_median": median, "km_low": low_m,
+                     "km_high": high_m, "rmst": restricted_mean(group.time, group.reached, tau), "ratio": ratio,
+                     "low": low, "high": high, "pairs": n, "logrank_p": p})  # fmt: skip
+    return pd.DataFrame(rows).set_index("activation")

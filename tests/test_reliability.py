@@ -114,6 +114,28 @@ def test_betti_numbers_are_invariant_to_similarity_and_order(shift, log_scale, r
     assert ts.betti_numbers(Y, maxdim=2).betti == expected == (1, 2, 1)
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    shift=st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=2),
+    log_scale=st.floats(-100, 100),
+    angle=st.floats(0, 6.3),
+    order=st.integers(0, 2**31 - 1),
+)
+def test_persistence_diagrams_move_with_similarities(shift, log_scale, angle, order):
+    X = circle(60, noise=0.05, seed=1)
+    reference = ts.persistence(X)
+    c, s = np.cos(angle), np.sin(angle)
+    scale = 10.0**log_scale
+    Y = (X @ np.array([[c, -s], [s, c]]).T + np.asarray(shift)) * scale
+    Y = Y[np.random.default_rng(order).permutation(len(Y))]
+    moved = ts.persistence(Y)
+    for a, b in zip(reference, moved, strict=True):
+        finite = np.isfinite(a[:, 1])
+        assert len(a) == len(b) and np.isinf(b[~finite, 1]).all()
+        assert np.allclose(np.sort(a[finite], axis=0), np.sort(b[np.isfinite(b[:, 1])] / scale, axis=0), rtol=1e-6,
+                           atol=1e-9)  # fmt: skip
+
+
 @pytest.mark.parametrize("scale", [1e-200, 1e200])
 def test_extreme_magnitudes(scale):
     assert ts.betti_numbers(circle(200) * scale).betti == (1, 1)

@@ -79,3 +79,10 @@ def test_fashion_and_pruning_tables(tmp_path):
                             "final_test_acc": [0.85, 0.75]})  # fmt: skip
     table = analysis.fashion_table(fashion)
     assert table.loc[("narrow", "relu"), ("gap (train - test)", "")] == pytest.approx(0.05)
+
+
+def test_score_correlations_per_layer():
+    scores = pd.DataFrame({"layer": ["a"] * 4 + ["b"] * 4, "score": [1, 2, 3, 4, 1, 2, 3, 4],
+                           "l1": [10, 20, 30, 40, 4, 3, 2, 1]})  # fmt: skip
+    rho = analysis.score_correlations(scores, "l1")
+    assert rho["a"] == pytest.approx(1.0) and rho["b"] == pytest.approx(-1.0)

@@ -149,11 +149,13 @@ def flag_complex_betti(edges: sparse.coo_matrix, maxdim: int) -> tuple[int, ...]
 
 
 def _check_sparse_memory(edges: sparse.spmatrix, maxdim: int) -> None:
-    """The memory guard for a sparse complex: edges and a clique bound from the degrees."""
+    """The memory guard for a sparse complex: its edges, and for ``maxdim >= 2`` a clique bound from the degrees."""
+    if maxdim < 2:  # stored entries bound the edges (twice over for a symmetric matrix): no graph to build
+        check_ripser_memory(edges.shape[0], edges.nnz, 0.0, maxdim, dense=False)
+        return
     graph = ((edges + edges.T) != 0).tocsr()
     degrees = np.diff(graph.indptr)
-    top = clique_bound(degrees, maxdim + 1) if maxdim >= 2 else 0.0
-    check_ripser_memory(graph.shape[0], graph.nnz / 2, top, maxdim, dense=False)
+    check_ripser_memory(graph.shape[0], graph.nnz / 2, clique_bound(degrees, maxdim + 1), maxdim, dense=False)
 
 
 def _check_dense_memory(arr: np.ndarray, maxdim: int, thresh: float = math.inf) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "pruning_accuracy",
     "pruning_summary",
     "runs",
+    "score_correlations",
     "spearman_range",
     "sweep_table",
 ]
@@ -148,6 +149,13 @@ def pruning_accuracy(frame: pd.DataFrame, rule: str, finetune_epochs: int, crite
     """Test accuracy (mean, min, max) of each criterion under one rule and fine-tuning length."""
     runs_ = frame[(frame.rule == rule) & (frame.finetune_epochs == finetune_epochs)]
     return runs_.groupby("criterion").accuracy.agg(["mean", "min", "max"]).reindex(criteria)
+
+
+def score_correlations(scores: pd.DataFrame, other: str) -> pd.Series:
+    """Spearman correlation, per layer, of the filters' ``score`` with another column (e.g. ``"l1"``)."""
+    from scipy.stats import spearmanr
+
+    return scores.groupby("layer", sort=False).apply(lambda t: float(spearmanr(t["score"], t[other]).statistic))
 
 
 def spearman_range(frame: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,6 @@ from typing import Any
 
 import pandas as pd
 import torch
-from scipy.stats import spearmanr
 from torch.utils.data import TensorDataset
 
 from .. import pruning as P
@@ -125,9 +124,7 @@ def _record_unpruned(store: ResultStore, base: dict[str, Any], model, tables, te
 def _unpruned_result(model, tables, test: TensorDataset) -> dict[str, Any]:
     result = _measure(model, test, None)
     merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
-    result["spearman_betti_l1"] = {
-        layer: float(spearmanr(t["score"], t["l1"]).statistic) for layer, t in merged.groupby("layer")
-    }
+    result["spearman_betti_l1"] = analysis.score_correlations(merged, "l1").to_dict()
     result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}
     result["scoring_seconds"] = tables["seconds"]
     return result

@@ -38,7 +38,7 @@ MLP: dict[str, dict[str, Any]] = {
         "sweep_activations": ["relu", "topo_sine", "topo_sine_mid"],
         "betti": {"datasets": ["rings", "spheres"], "epochs": [0, 5, 10, 20, 40, 60],
                   "seeds": {"rings": [0, 1, 2, 3, 4], "spheres": [0]}, "samples_per_class": 1000},
-        "fashion": {"train": 20_000, "test": 10_000, "epochs": 10, "seeds": [0, 1, 2],
+        "fashion": {"train": 20_000, "test": 10_000, "epochs": 10, "seeds": [0, 1, 2, 3, 4],
                     "widths": {"narrow": [25] * 9, "wide": [500] * 3}},
     },
 }  # fmt: skip

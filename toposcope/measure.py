@@ -49,7 +49,7 @@ def evaluate(
     outputs = forward_batches(model, X, batch_size, device)
     if not torch.isfinite(outputs).all():
         raise ValueError("the model outputs NaN or inf: its accuracy would be meaningless (diverged weights?)")
-    return float((outputs.argmax(1) == y).float().mean())
+    return float((outputs.argmax(1) == y.to(outputs.device)).float().mean())
 
 
 def state_dict_bytes(model: nn.Module) -> int:

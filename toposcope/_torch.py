@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -124,8 +125,6 @@ def as_xy(data: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 def check_training_args(epochs: int, batch_size: int, lr: float, target_accuracy: float | None) -> None:
     """Raise a clear ``ValueError`` for training arguments that cannot work."""
-    import math
-
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0; got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -166,8 +165,7 @@ def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str
 
     def save(name: str):
         def hook(module, inputs, output):
-            out = output[0] if isinstance(output, (tuple, list)) else output
-            store[name].append(out.detach().float().cpu())
+            store[name].append(_first_tensor(output).detach().float().cpu())
 
         return hook
 

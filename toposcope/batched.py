@@ -197,15 +197,16 @@ def train_many(
     check_training_args(epochs, batch_size, lr, target_accuracy)
     if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
         raise ValueError(f"eval_every must be a positive number of epochs; got {eval_every!r}")
-    labels = as_xy(train, "train")[1]
-    if test is not None:
-        unknown = set(as_xy(test, "test")[1].unique().tolist()) - set(labels.unique().tolist())
+    train_xy = as_xy(train, "train")
+    test_xy = as_xy(test, "test") if test is not None else None
+    if test_xy is not None:
+        unknown = set(test_xy[1].unique().tolist()) - set(train_xy[1].unique().tolist())
         if unknown:
             raise ValueError(f"the test set has labels the training set lacks: {sorted(unknown)}")
     # Models of one layout side by side: few, long activation segments.
     order = sorted(range(len(specs)), key=lambda k: (repr(specs[k].layout.per_layer(len(hidden))), k))
     histories = _train_sorted(
-        [specs[k] for k in order], train, test, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
+        [specs[k] for k in order], train_xy, test_xy, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
         target_accuracy=target_accuracy, stop_when_all_reached=stop_when_all_reached, eval_every=eval_every,
         dev=resolve_device(device), progress=progress,
     )  # fmt: skip
@@ -246,8 +247,8 @@ def _train_epoch(model: BatchedMLP, opt: torch.optim.Optimizer, X: torch.Tensor,
 
 def _train_sorted(
     specs: Sequence[ModelSpec],
-    train: TensorDataset,
-    test: TensorDataset | None,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor] | None,
     *,
     hidden: Sequence[int],
     epochs: int,
@@ -259,9 +260,9 @@ def _train_sorted(
     dev: torch.device,
     progress: bool,
 ) -> list[History]:
-    """:func:`train_many` on specs already grouped by layout; one History per spec, in order."""
-    X, y = (t.to(dev) for t in as_xy(train, "train"))
-    Xt, yt = (t.to(dev) for t in as_xy(test, "test")) if test is not None else (None, None)
+    """:func:`train_many` on specs grouped by layout and checked ``(X, y)`` data; one History per spec, in order."""
+    X, y = (t.to(dev) for t in train)
+    Xt, yt = (t.to(dev) for t in test) if test is not None else (None, None)
     out_dim = int(y.max()) + 1 if test is None else max(int(y.max()), int(yt.max())) + 1
     model = BatchedMLP(specs, X.shape[1], hidden, out_dim).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

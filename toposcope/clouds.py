@@ -31,7 +31,6 @@ class SmallCloudWarning(UserWarning):
     """
 
 
-
 def as_point_cloud(X: Any, name: str = "X") -> np.ndarray:
     """Validate a point cloud and return it as a float64 ``(n, d)`` array.
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .survival import restricted_mean, times_to_target
+from .survival import times_to_target
 
 __all__ = [
     "CLAIMED_RATIO",
@@ -38,7 +38,6 @@ __all__ = [
     "interval",
     "make_verdict",
     "paired_times",
-    "rmst",
     "runs_of",
     "size_rule",
 ]
@@ -127,13 +126,6 @@ def paired_times(frame: pd.DataFrame, layouts: list[str], target: float | None =
         part = part.rename(columns={"time": f"t_{layout}", "reached": f"r_{layout}"})
         wide = part if wide is None else wide.merge(part, on="seed")
     return wide if wide is not None else pd.DataFrame()
-
-
-def rmst(t: np.ndarray, r: np.ndarray, tau: float, idx: np.ndarray) -> np.ndarray:
-    """Restricted mean epochs to target on each bootstrap row of ``idx`` (the point estimate for ``idx = arange``)."""
-    if np.all(t[~r] >= tau):  # censored only at the budget: the RMST is the mean of min(time, tau)
-        return np.minimum(t[idx], tau).mean(axis=-1)
-    return np.array([restricted_mean(t[i], r[i], tau) for i in np.atleast_2d(idx)]).reshape(idx.shape[:-1])
 
 
 def interval(samples: np.ndarray) -> tuple[float, float]:

@@ -31,6 +31,7 @@ __all__ = [
     "km_median",
     "paired_rmst_ratio",
     "restricted_mean",
+    "restricted_means",
     "time_table",
     "times_to_target",
 ]
@@ -131,17 +132,21 @@ def paired_rmst_ratio(
     tb, rb = pairs.time_b.to_numpy(), pairs.reached_b.to_numpy(bool)
     ratio = restricted_mean(ta, ra, tau) / restricted_mean(tb, rb, tau)
     idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
-    if _censored_only_at_end(ta, ra, tau) and _censored_only_at_end(tb, rb, tau):
-        # No run censored before tau: the Kaplan-Meier curve below tau is the share of runs not yet at
-        # target, and its area is the plain mean of min(time, tau) (equal to restricted_mean; tested).
-        boot = np.minimum(ta[idx], tau).mean(1) / np.minimum(tb[idx], tau).mean(1)
-    else:
-        boot = np.array([restricted_mean(ta[i], ra[i], tau) / restricted_mean(tb[i], rb[i], tau) for i in idx])
+    boot = restricted_means(ta, ra, tau, idx) / restricted_means(tb, rb, tau, idx)
     return float(ratio), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5)), n
 
 
-def _censored_only_at_end(times: np.ndarray, reached: np.ndarray, tau: float) -> bool:
-    return bool(np.all(times[~reached] >= tau))
+def restricted_means(times: np.ndarray, reached: np.ndarray, tau: float, idx: np.ndarray) -> np.ndarray:
+    """:func:`restricted_mean` of the runs picked by each row of ``idx`` (bootstrap resamples), shape ``idx[:-1]``.
+
+    With no run censored before ``tau`` the Kaplan-Meier curve below ``tau`` is the
+    share of runs not yet at target, so each restricted mean is the plain mean of
+    ``min(time, tau)`` (equal to :func:`restricted_mean`; tested) and no curve is fitted.
+    """
+    if np.all(times[~reached] >= tau):
+        return np.minimum(times[idx], tau).mean(axis=-1)
+    rows = [restricted_mean(times[i], reached[i], tau) for i in np.atleast_2d(idx)]
+    return np.array(rows).reshape(idx.shape[:-1])
 
 
 def _censored(times: pd.DataFrame) -> stats.CensoredData:

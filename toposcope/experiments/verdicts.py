@@ -22,10 +22,10 @@ from .rules import (
     interval,
     make_verdict,
     paired_times,
-    rmst,
     runs_of,
     size_rule,
 )
+from .survival import restricted_means
 
 __all__ = ["findings_markdown", "report"]
 
@@ -33,14 +33,19 @@ __all__ = ["findings_markdown", "report"]
 # -- the MLP claims ------------------------------------------------------------------------------------
 
 
+def _series(wide: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """One layout's (times, reached) columns of a :func:`paired_times` table."""
+    return wide[f"t_{name}"].to_numpy(float), wide[f"r_{name}"].to_numpy(bool)
+
+
 def _ratio_samples(wide: pd.DataFrame, a: str, b: str, tau: float, seed: int = 0) -> tuple[float, np.ndarray]:
     """RMST ratio ``a / b`` and its bootstrap samples over the seeds (rows) of ``wide``."""
     n = len(wide)
     idx = np.random.default_rng(seed).integers(0, n, (N_BOOT, n))
     full = np.arange(n)
-    t = {x: (wide[f"t_{x}"].to_numpy(float), wide[f"r_{x}"].to_numpy(bool)) for x in (a, b)}
-    point = rmst(*t[a], tau, full) / rmst(*t[b], tau, full)
-    return float(point), rmst(*t[a], tau, idx) / rmst(*t[b], tau, idx)
+    t = {x: _series(wide, x) for x in (a, b)}
+    point = restricted_means(*t[a], tau, full) / restricted_means(*t[b], tau, full)
+    return float(point), restricted_means(*t[a], tau, idx) / restricted_means(*t[b], tau, idx)
 
 
 def _censored(wide: pd.DataFrame, *layouts: str) -> tuple[float, ...]:
@@ -56,7 +61,8 @@ def convergence_claims(mlp: pd.DataFrame, layouts: tuple[str, ...] = ("topo_sine
         runs = conv[conv.dataset == dataset]
         for layout in layouts:
             wide = paired_times(runs, ["relu", layout])
-            guard = check_guards(len(wide), MIN_SEEDS["mlp"], _censored(wide, "relu", layout))
+            censored = _censored(wide, "relu", layout)
+            guard = check_guards(len(wide), MIN_SEEDS["mlp"], censored)
             measured, rule, numbers = "", "", (np.nan,) * 4
             if len(wide):
                 tau = float(runs.max_epochs.max())
@@ -64,7 +70,6 @@ def convergence_claims(mlp: pd.DataFrame, layouts: tuple[str, ...] = ("topo_sine
                 low, high = interval(samples)
                 rule = size_rule(low, high, CLAIMED_RATIO)
                 numbers = (ratio, low, high, CLAIMED_RATIO)
-                censored = _censored(wide, "relu", layout)
                 measured = (f"restricted-mean epochs ratio {ratio:.2f} [95% CI {low:.2f}-{high:.2f}], {len(wide)} "
                             f"seeds, censored ReLU {censored[0]:.0%} / {layout} {censored[1]:.0%}")  # fmt: skip
             verdicts.append(make_verdict(
@@ -123,16 +128,14 @@ def batch_claim(mlp: pd.DataFrame, layout: str = "topo_sine_mid") -> list[Verdic
     if len(budgets) >= 2 and len(wide):
         small, large = next(iter(budgets)), list(budgets)[-1]
         cols = [f"{x}@{v}" for x in (layout, "relu") for v in (small, large)]
-        series = wide
-        censored = tuple(float(1 - series[f"r_{c}"].mean()) for c in cols)
-        guard = check_guards(len(series), MIN_SEEDS["mlp"], censored)
-        r_small, s_small = _ratio_samples(series, f"{layout}@{small}", f"relu@{small}", budgets[small])
-        r_large, s_large = _ratio_samples(series, f"{layout}@{large}", f"relu@{large}", budgets[large])
+        guard = check_guards(len(wide), MIN_SEEDS["mlp"], _censored(wide, *cols))
+        r_small, s_small = _ratio_samples(wide, f"{layout}@{small}", f"relu@{small}", budgets[small])
+        r_large, s_large = _ratio_samples(wide, f"{layout}@{large}", f"relu@{large}", budgets[large])
         low, high = interval(s_large / s_small)
         rule = direction_rule(low, high)
         numbers = (r_large / r_small, low, high, 1.0)
         measured = (f"ratio to ReLU {r_small:.2f} at batch {small}, {r_large:.2f} at batch {large}; their quotient "
-                    f"{r_large / r_small:.2f} [95% CI {low:.2f}-{high:.2f}], {len(series)} seeds")  # fmt: skip
+                    f"{r_large / r_small:.2f} [95% CI {low:.2f}-{high:.2f}], {len(wide)} seeds")  # fmt: skip
     return [make_verdict(f"gain grows with batch size: {layout}", "ratio to ReLU falls as the batch grows",
                      measured, guard, rule, "rule: quotient CI below 1 holds, above 1 contradicted",
                      "03_mlp: Claim 3", numbers)]  # fmt: skip
@@ -148,8 +151,7 @@ def lr_claim(mlp: pd.DataFrame, layout: str = "topo_sine_mid") -> list[Verdict]:
         idx = np.vstack([np.arange(n), np.random.default_rng(0).integers(0, n, (N_BOOT, n))])
         spread = {}
         for x in (layout, "relu"):
-            means = np.stack([rmst(wide[f"t_{x}@{v}"].to_numpy(float), wide[f"r_{x}@{v}"].to_numpy(bool), tau, idx)
-                              for v, tau in budgets.items()])  # fmt: skip
+            means = np.stack([restricted_means(*_series(wide, f"{x}@{v}"), tau, idx) for v, tau in budgets.items()])
             spread[x] = means.max(0) / means.min(0)  # worst / best learning rate, per bootstrap row
         censored = tuple(float(1 - wide[c].mean()) for c in wide.columns if c.startswith("r_"))
         guard = check_guards(n, MIN_SEEDS["mlp"], censored)

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .._torch import model_device
 from .scores import check_layers, check_scores
 
 __all__ = ["BettiImportance", "importance_scores", "l1_scores", "random_scores"]
@@ -27,7 +28,7 @@ def example_inputs_for(model: nn.Module, example_inputs: torch.Tensor | None) ->
     shape = getattr(model, "input_shape", None)
     if shape is None:
         raise ValueError("pass example_inputs (e.g. images[:1]): the model has no input_shape attribute")
-    return torch.zeros(1, *shape, device=next(model.parameters()).device)
+    return torch.zeros(1, *shape, device=model_device(model))
 
 
 def importance_scores(

@@ -86,3 +86,12 @@ def test_score_correlations_per_layer():
                            "l1": [10, 20, 30, 40, 4, 3, 2, 1]})  # fmt: skip
     rho = analysis.score_correlations(scores, "l1")
     assert rho["a"] == pytest.approx(1.0) and rho["b"] == pytest.approx(-1.0)
+
+
+def test_criterion_ranking():
+    frame = pd.DataFrame({"criterion": ["unpruned", "betti", "l1", "random", "betti", "l1", "random"],
+                          "rule": ["none"] + ["ratio=0.5"] * 6, "finetune_epochs": [0, 0, 0, 0, 1, 1, 1],
+                          "accuracy": [0.9, 0.2, 0.8, 0.5, 0.85, 0.7, 0.6]})  # fmt: skip
+    table = analysis.criterion_ranking(frame)
+    assert table.loc[("ratio=0.5", 0), "best"] == "l1" and table.loc[("ratio=0.5", 0), "betti rank"] == 3
+    assert table.loc[("ratio=0.5", 1), "best"] == "betti" and table.loc[("ratio=0.5", 1), "betti rank"] == 1

@@ -19,6 +19,7 @@ __all__ = [
     "CURVE_FIELDS",
     "betti_layer_totals",
     "betti_totals",
+    "criterion_ranking",
     "curve_bands",
     "curves",
     "fashion_table",
@@ -143,6 +144,22 @@ def pruning_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean and spread of test accuracy per (rule, fine-tuning, criterion), over seeds."""
     table = frame.groupby(["rule", "finetune_epochs", "criterion"])["accuracy"]
     return table.agg(["mean", "std", "min", "max", "count"]).round(4)
+
+
+def criterion_ranking(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean test accuracy of each pruning criterion per (rule, fine-tuning), with the best criterion and Betti's rank.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(rule, finetune_epochs)``; one column per criterion, then ``best``
+        (the criterion of highest mean accuracy) and ``betti rank`` (1 = best).
+    """
+    pruned = frame[frame.criterion != "unpruned"]
+    table = pruned.groupby(["rule", "finetune_epochs", "criterion"]).accuracy.mean().unstack("criterion")
+    table["best"] = table.idxmax(axis=1)
+    table["betti rank"] = table.drop(columns="best").rank(axis=1, ascending=False)["betti"].astype(int)
+    return table
 
 
 def pruning_accuracy(frame: pd.DataFrame, rule: str, finetune_epochs: int, criteria: list[str]) -> pd.DataFrame:

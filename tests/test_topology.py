@@ -1,10 +1,14 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 import toposcope as ts
+from toposcope.clouds import unique_rows
 from toposcope.shapes import circle, clusters, sphere, torus
 
 
@@ -156,3 +160,37 @@ def test_cloud_collapsed_to_one_point(method):
     kwargs = {"knn": {}, "rips": {"scale": 1.0}, "persistence": {"min_persistence": 0.1}}[method]
     r = ts.betti_numbers(X, maxdim=2, method=method, **kwargs)
     assert r.betti == (1, 0, 0) and r.n_points == 1 and r.n_input == 50
+
+
+@given(st.integers(1, 30), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_unique_rows_matches_numpy_unique(n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-2, 3, size=(n, d)).astype(float)  # few values: many duplicate rows
+    X[rng.random(X.shape) < 0.2] = -0.0
+    rows = unique_rows(X)
+    assert len(rows) == len(np.unique(X + 0.0, axis=0))
+    assert {tuple(r) for r in rows} == {tuple(r) for r in X + 0.0}
+
+
+def test_betti_sensitivity_reads_every_size_and_k():
+    cloud = circle(200)
+    table = ts.betti_sensitivity(cloud, ks=[4, 8], sizes=[100, 200])
+    assert len(table) == 2 * 2 * 2 and set(table.columns) == {"n", "k", "dim", "betti"}
+    full = table[table.n == 200].pivot_table(index="k", columns="dim", values="betti")
+    assert full.loc[8].tolist() == [1, 1]  # an evenly sampled circle: one piece, one loop
+    again = ts.betti_sensitivity(cloud, ks=[4, 8], sizes=[100, 200])
+    pd.testing.assert_frame_equal(table, again)  # seeded draws
+    with pytest.raises(ValueError, match="sizes must lie between 2 and the 200 points"):
+        ts.betti_sensitivity(cloud, sizes=[500])
+    with pytest.raises(ValueError, match="ks must be integers >= 2"):
+        ts.betti_sensitivity(cloud, ks=[1], sizes=[100])
+
+
+def test_stable_k_finds_where_the_answer_stops_moving():
+    table = pd.DataFrame(
+        [{"n": n, "k": k, "dim": d, "betti": (1 if d == 0 else (n // 10 if k == 4 else 0))}
+         for n in (50, 100) for k in (4, 8, 14) for d in (0, 1)]
+    )  # fmt: skip
+    assert ts.stable_k(table) == 8
+    table.loc[(table.k == 14) & (table.n == 100) & (table.dim == 1), "betti"] = 3
+    assert ts.stable_k(table) is None  # the largest k still moves with n

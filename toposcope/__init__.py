@@ -5,7 +5,7 @@ Public API
 Activations
     :func:`topo_sine`, :class:`TopoSine`, :func:`get_activation`, ``ACTIVATIONS``
 Topology
-    :func:`betti_numbers`, :func:`persistence`, :class:`BettiResult`,
+    :func:`betti_numbers`, :func:`persistence`, :func:`betti_sensitivity`, :class:`BettiResult`,
     :func:`subsample`, :func:`knn_hop_matrix`, :class:`SubsampleWarning`
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`,
@@ -16,7 +16,7 @@ Pruning
     :func:`~toposcope.pruning.compare`, baselines and helpers)
 Data, models, training, measuring
     ``toposcope.datasets`` (:func:`nine_rings`, :func:`nine_spheres`,
-    :func:`fashion_mnist`), :class:`MLP`, :class:`PaperCNN`, activation layouts
+    :func:`fashion_mnist`, :func:`cifar10`, :func:`cats_vs_dogs`), :class:`MLP`, :class:`PaperCNN`, activation layouts
     (:class:`Layout`, ``LAYOUTS``), :func:`fit`, :class:`History`,
     :func:`train_many`, :func:`evaluate`, :func:`compare`,
     :func:`state_dict_bytes`
@@ -28,11 +28,12 @@ from . import datasets, pruning, shapes
 from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
 from .batched import ModelSpec, train_many
 from .clouds import SmallCloudWarning, SubsampleWarning, subsample
-from .datasets import fashion_mnist, nine_rings, nine_spheres
+from .datasets import cats_vs_dogs, cifar10, fashion_mnist, nine_rings, nine_spheres
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, plot_barcode, plot_betti_epochs, plot_betti_profile
+from .sensitivity import betti_sensitivity, stable_k
 from .topology import BettiResult, betti_numbers, knn_hop_matrix, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
@@ -55,7 +56,10 @@ __all__ = [
     "TopoSine",
     "activation_layers",
     "betti_numbers",
+    "betti_sensitivity",
     "book_style",
+    "cats_vs_dogs",
+    "cifar10",
     "compare",
     "datasets",
     "evaluate",
@@ -72,6 +76,7 @@ __all__ = [
     "plot_betti_profile",
     "pruning",
     "shapes",
+    "stable_k",
     "state_dict_bytes",
     "subsample",
     "topo_sine",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["SmallCloudWarning", "SubsampleWarning", "as_point_cloud", "prepare", "subsample"]
+__all__ = ["SmallCloudWarning", "SubsampleWarning", "as_point_cloud", "prepare", "subsample", "unique_rows"]
 
 SAMPLINGS = ("maxmin", "random")
 DEFAULT_MAX_POINTS = 12_000
@@ -107,6 +107,19 @@ def subsample(X: np.ndarray, n: int, method: str = "maxmin", seed: int = 0) -> n
     return np.sort(chosen)
 
 
+def unique_rows(arr: np.ndarray) -> np.ndarray:
+    """The distinct rows of a 2-D array, in the order they first appear (``-0.0`` equals ``0.0``).
+
+    Rows are compared by their bytes through a hash table: linear in the size of
+    the array, where ``np.unique(axis=0)`` sorts rows of thousands of coordinates.
+    """
+    arr = np.ascontiguousarray(arr + 0.0)  # + 0.0 maps -0.0 to 0.0, so equal numbers have equal bytes
+    first: dict[bytes, int] = {}
+    for i, row in enumerate(arr):
+        first.setdefault(row.tobytes(), i)
+    return arr if len(first) == len(arr) else arr[sorted(first.values())]
+
+
 def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int, float]:
     """Validate, drop duplicate points, normalise, subsample with a warning; return (cloud, n_input, unit).
 
@@ -117,7 +130,7 @@ def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[n
     """
     arr = as_point_cloud(X)
     n_input = len(arr)
-    arr = np.unique(arr, axis=0)  # a layer that maps several inputs to one point leaves one point
+    arr = unique_rows(arr)  # a layer that maps several inputs to one point leaves one point
     unit = 1.0
     for centre in (False, True):  # scale first, so that centring cannot overflow near the float limits
         arr = arr - arr.mean(axis=0) if centre else arr

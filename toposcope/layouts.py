@@ -8,6 +8,7 @@ the layouts the book compares.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,17 @@ class Layout:
         """The activation of each of ``n_layers`` hidden layers."""
         middle = middle_layers(n_layers) if self.middle is not None else ()
         return [self.middle if i in middle else self.default for i in range(n_layers)]
+
+    def for_slots(self, slots: Sequence[str], middle: Sequence[str]) -> dict[str, nn.Module]:
+        """Fresh activation modules for named slots: ``middle`` gets the middle activation, the rest the default.
+
+        For networks whose "middle" is a choice rather than a third of equal layers, e.g.
+        ``PaperCNN(activations=layout.for_slots(["act0", "act1", "act2", "act3"], ["act1", "act2"]))``.
+        """
+        unknown = set(middle) - set(slots)
+        if unknown:
+            raise ValueError(f"middle slots {sorted(unknown)} are not among the slots {list(slots)}")
+        return {s: (self.middle if s in middle and self.middle is not None else self.default).build() for s in slots}
 
 
 _RELU = ActivationSpec("relu")

@@ -17,8 +17,14 @@ from .survival import time_table
 
 __all__ = [
     "CURVE_FIELDS",
+    "HIDDEN_CNN_LAYERS",
     "betti_layer_totals",
     "betti_totals",
+    "cnn_accuracy",
+    "cnn_betti",
+    "cnn_betti_bands",
+    "cnn_betti_totals",
+    "cnn_trivial_share",
     "criterion_ranking",
     "curve_bands",
     "curves",
@@ -179,3 +185,74 @@ def spearman_range(frame: pd.DataFrame) -> pd.DataFrame:
     """Range over training seeds of the per-layer Spearman correlation of Betti score and L1 norm."""
     unpruned = frame.loc[frame.criterion == "unpruned", "spearman_betti_l1"]
     return pd.DataFrame(unpruned.tolist()).agg(["min", "max"])
+
+
+# -- CNN experiment (toposcope.experiments.cnn) -------------------------------------------------------------
+
+HIDDEN_CNN_LAYERS = ("act0", "pool0", "act1", "pool1", "act2", "act3")
+"""The tracked CNN layers between input and logits: conv0, pool0, conv1, pool1, conv2, dense."""
+
+
+def cnn_accuracy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Final train and test accuracy per (dataset, activation): mean, std, min, max and number of seeds."""
+    runs_ = frame[frame.experiment == "cnn"]
+    table = runs_.groupby(["dataset", "activation"])[["final_train_acc", "final_test_acc"]]
+    return table.agg(["mean", "std", "min", "max", "count"])
+
+
+def cnn_betti(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every Betti record of the CNN runs as one tidy table: the run's ``dataset, activation, seed`` added."""
+    parts = [pd.DataFrame(run.betti).assign(dataset=run.dataset, activation=run.activation, seed=run.seed)
+             for run in frame[frame.experiment == "cnn"].itertuples() if run.betti]  # fmt: skip
+    columns = ["dataset", "activation", "seed", "epoch", "k", "layer", "layer_index", "class", "dim", "betti"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def cnn_betti_bands(betti: pd.DataFrame, k: int, epoch: int | None = None) -> pd.DataFrame:
+    """Betti number per layer averaged over classes, then its mean, std and range over seeds.
+
+    Parameters
+    ----------
+    betti : DataFrame
+        From :func:`cnn_betti`.
+    k : int
+        The kNN recipe's ``k`` to read.
+    epoch : int, optional
+        Default: each run's last checkpoint.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``(dataset, activation, dim, layer_index, layer)``: ``mean, std, min, max, seeds``.
+    """
+    rows = betti[betti.k == k]
+    if epoch is None:
+        last = rows.groupby(["dataset", "activation", "seed"]).epoch.transform("max")
+        rows = rows[rows.epoch == last]
+    else:
+        rows = rows[rows.epoch == epoch]
+    per_seed = rows.groupby(["dataset", "activation", "dim", "layer_index", "layer", "seed"]).betti.mean()
+    bands = per_seed.groupby(level=["dataset", "activation", "dim", "layer_index", "layer"])
+    return bands.agg(["mean", "std", "min", "max"]).assign(seeds=bands.size()).reset_index()
+
+
+def cnn_betti_totals(betti: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per run and checkpoint, the hidden layers' Betti numbers (b0 + b1) summed over layers, averaged over classes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dataset, activation, seed, epoch, total``.
+    """
+    rows = betti[(betti.k == k) & betti.layer.isin(HIDDEN_CNN_LAYERS)]
+    per_class = rows.groupby(["dataset", "activation", "seed", "epoch", "class"]).betti.sum()
+    return per_class.groupby(level=["dataset", "activation", "seed", "epoch"]).mean().rename("total").reset_index()
+
+
+def cnn_trivial_share(betti: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per data set and epoch, the share of clouds (run x layer x class) that read one piece and no loop at ``k``."""
+    rows = betti[betti.k == k].pivot_table(index=["dataset", "epoch", "activation", "seed", "layer", "class"],
+                                           columns="dim", values="betti")  # fmt: skip
+    trivial = (rows[0] == 1) & (rows.get(1, 0) == 0)
+    table = trivial.groupby(level=["dataset", "epoch"]).agg(["mean", "size"])
+    return table.rename(columns={"mean": "share (1, 0)", "size": "clouds"})

@@ -40,7 +40,7 @@ from ..layouts import get_layout
 from ..tracker import BettiTracker
 from ..training import History, fit
 from . import analysis, survival
-from .profiles import FULL_BATCH
+from .profiles import FULL_BATCH, check_names
 from .profiles import MLP as PROFILES
 from .store import ResultStore
 
@@ -141,11 +141,8 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, device: str = 
     data_root : str, optional
         Folder of the Fashion-MNIST files (see :func:`toposcope.fashion_mnist`).
     """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
-    unknown = set(experiments) - set(EXPERIMENTS)
-    if unknown:
-        raise ValueError(f"unknown experiment(s) {sorted(unknown)}; choose from {EXPERIMENTS}")
+    check_names("profile", [profile], PROFILES)
+    check_names("experiment(s)", experiments, EXPERIMENTS)
     cfg = PROFILES[profile]
     store = ResultStore(out or f"data/results/mlp_{profile}.jsonl")
     data = _datasets(cfg)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..layouts import LAYOUTS
 
-__all__ = ["CHAPTERS", "FULL_BATCH", "MLP", "PRUNING", "chapter_sizes"]
+__all__ = ["CHAPTERS", "CNN", "FULL_BATCH", "MLP", "PRUNING", "chapter_sizes", "check_names"]
 
 FULL_BATCH = "full"
 """The batch size that means "the whole training set"."""
@@ -58,12 +58,34 @@ PRUNING: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 """Sizes of :mod:`toposcope.experiments.pruning`."""
 
+CNN: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "train_images": 1000, "test_images": 500, "epochs": 2, "lr": 1e-3, "batch_size": 64, "seeds": [0],
+        "layouts": ["relu", "topo_sine_mid"], "channels": (8, 16, 16), "dense": 32,
+        "betti_epochs": [0, 2], "samples_per_class": 40, "ks": [8, 14],
+    },
+    "full": {
+        "train_images": 12_000, "test_images": 10_000, "epochs": 6, "lr": 1e-3, "batch_size": 128,
+        "seeds": [0, 1, 2, 3, 4], "layouts": ["relu", "topo_sine_mid", "topo_sine_mid_relu"],
+        "channels": (32, 64, 64), "dense": 64, "betti_epochs": [0, 1, 6], "samples_per_class": 300, "ks": [5, 14],
+    },
+}  # fmt: skip
+"""Sizes of :mod:`toposcope.experiments.cnn`.  ``"full"`` is sized for one session on a 2-core CPU
+(a GPU takes the paper's 60,000 images with ``train_images``); the seeds run in order, so
+three seeds are complete before the fourth starts."""
+
 CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
     "topology": {
         "smoke": {"epochs": 8, "sensitivity_points": [50, 100, 200, 400, 800], "scatter_points": 3000},
         "full": {"epochs": 40, "sensitivity_points": [50, 100, 200, 400, 800, 1600], "scatter_points": 8000},
     },
     "activation": {"smoke": {"random_layers": 100}, "full": {"random_layers": 2000}},
+    "cnn": {
+        "smoke": {"train_images": 3000, "epochs": 2, "layer": "act1", "ks": [4, 6, 8, 14, 20, 30],
+                  "sizes": [50, 100, 200, 300, 500]},
+        "full": {"train_images": 60_000, "epochs": 10, "layer": "act1", "ks": [4, 6, 8, 14, 20, 30, 50],
+                 "sizes": [50, 100, 200, 300, 500, 1000, 2000]},
+    },
     "pruning": {
         "smoke": {"train_images": 3000, "epochs": 1, "n_samples": 300},
         "full": {"train_images": 20_000, "epochs": 3, "n_samples": 500},
@@ -79,3 +101,10 @@ def chapter_sizes(chapter: str, profile: str) -> dict[str, Any]:
     if profile not in CHAPTERS[chapter]:
         raise ValueError(f"unknown profile {profile!r}; choose from {sorted(CHAPTERS[chapter])}")
     return copy.deepcopy(CHAPTERS[chapter][profile])
+
+
+def check_names(what: str, names: Any, allowed: Any) -> None:
+    """Raise a ``ValueError`` naming ``what`` if any of ``names`` is not among ``allowed``."""
+    unknown = set(names) - set(allowed)
+    if unknown:
+        raise ValueError(f"unknown {what} {sorted(map(str, unknown))}; choose from {sorted(map(str, allowed))}")

@@ -42,7 +42,7 @@ __all__ = [
     "size_rule",
 ]
 
-MIN_SEEDS = {"mlp": 10, "betti": 5, "fashion": 5, "pruning": 3}
+MIN_SEEDS = {"mlp": 10, "betti": 5, "fashion": 5, "pruning": 3, "cnn": 3}
 """Fewest paired seeds a claim needs before its estimate is judged."""
 MAX_CENSORED = 0.25
 """Largest share of censored runs (never at target) either arm may have."""

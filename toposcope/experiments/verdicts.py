@@ -12,6 +12,8 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
+from ..topology import DEFAULT_K
+from .analysis import cnn_betti, cnn_betti_totals
 from .rules import (
     CLAIMED_RATIO,
     MIN_SEEDS,
@@ -28,6 +30,20 @@ from .rules import (
 from .survival import restricted_means
 
 __all__ = ["findings_markdown", "report"]
+
+
+def _paired_mean_ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Ratio of means of paired samples, with its paired-bootstrap 95% interval."""
+    idx = np.random.default_rng(0).integers(0, len(a), (N_BOOT, len(a)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = interval(a[idx].mean(1) / b[idx].mean(1))
+    return a.mean() / b.mean(), low, high
+
+
+def _paired_mean_difference(diff: np.ndarray) -> tuple[float, float, float]:
+    idx = np.random.default_rng(0).integers(0, len(diff), (N_BOOT, len(diff)))
+    low, high = interval(diff[idx].mean(1))
+    return diff.mean(), low, high
 
 
 # -- the MLP claims ------------------------------------------------------------------------------------
@@ -96,12 +112,11 @@ def betti_claim(mlp: pd.DataFrame, layout: str = "topo_sine_mid") -> list[Verdic
         if seeds:
             a = np.array([totals[(layout, s)] for s in seeds])
             b = np.array([totals[("relu", s)] for s in seeds])
-            idx = np.random.default_rng(0).integers(0, len(seeds), (N_BOOT, len(seeds)))
-            low, high = interval(a[idx].mean(1) / b[idx].mean(1))
+            ratio, low, high = _paired_mean_ratio(a, b)
             rule = direction_rule(low, high)
-            numbers = (a.mean() / b.mean(), low, high, 1.0)
+            numbers = (ratio, low, high, 1.0)
             measured = (f"hidden-layer Betti total (mean over checkpoints after epoch 0) ratio "
-                        f"{a.mean() / b.mean():.2f} [95% CI {low:.2f}-{high:.2f}], {len(seeds)} seeds")  # fmt: skip
+                        f"{ratio:.2f} [95% CI {low:.2f}-{high:.2f}], {len(seeds)} seeds")  # fmt: skip
         verdicts.append(make_verdict(
             f"Betti numbers fall faster: {layout} on nine {dataset}", "lower Betti numbers through the layers",
             measured, guard, rule, "rule: CI below 1 holds, above 1 contradicted", "03_mlp: Claim 2", numbers,
@@ -195,13 +210,65 @@ def overfitting_claim(mlp: pd.DataFrame, layout: str = "topo_sine_mid", toleranc
 # -- CNN and pruning claims ----------------------------------------------------------------------------
 
 
-def cnn_claims(cnn: pd.DataFrame | None) -> list[Verdict]:
-    """The CNN claims (figures 7-9): judged once CNN results are committed."""
-    claims = [("Betti numbers fall further in a CNN with the sine activation", "lower Betti numbers at depth"),
-              ("at-par or better trainability on image data (CNN)", "accuracy at par with ReLU")]  # fmt: skip
-    if cnn is None or cnn.empty:
-        return [make_verdict(c, p, "", "not yet measured", "", "", "05_cnn") for c, p in claims]
-    raise NotImplementedError("CNN results exist but no rule reads them yet")
+CNN_DATASETS = {"fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cats_vs_dogs": "cats vs dogs"}
+CNN_SINE_LAYOUTS = ("topo_sine_mid", "topo_sine_mid_relu")
+
+
+def cnn_claims(cnn: pd.DataFrame | None, k: int = DEFAULT_K, tolerance: float = 0.01) -> list[Verdict]:
+    """The CNN claims (figures 7-9), per data set and sine layout, against ReLU with the same seeds.
+
+    * *Betti numbers fall further*: the hidden layers' Betti total (b0 + b1 summed over
+      conv0, pool0, conv1, pool1, conv2 and dense, averaged over classes) at the last
+      checkpoint, kNN recipe with ``k``; direction rule on the paired ratio.
+    * *At-par or better trainability*: final test accuracy of ReLU minus the sine
+      layout's; tolerance rule (holds if the 95% interval of the loss is at most ``tolerance``).
+    """
+    runs = runs_of(cnn, "cnn")
+    betti = cnn_betti(runs) if len(runs) else None
+    verdicts = []
+    for dataset, label in CNN_DATASETS.items():
+        group = runs[runs.dataset == dataset]
+        layouts = [x for x in CNN_SINE_LAYOUTS if (group.activation == x).any()] or [CNN_SINE_LAYOUTS[0]]
+        for layout in layouts:
+            verdicts += [_cnn_betti_verdict(betti, dataset, label, layout, k),
+                         _cnn_accuracy_verdict(group, label, layout, tolerance)]  # fmt: skip
+    return verdicts
+
+
+def _cnn_betti_verdict(betti: pd.DataFrame | None, dataset: str, label: str, layout: str, k: int) -> Verdict:
+    claim = f"Betti numbers fall further in a CNN: {layout} on {label}"
+    paper = "lower Betti numbers through the CNN than ReLU (figures 7, 9)"
+    why = "rule: CI below 1 holds, above 1 contradicted"
+    totals = cnn_betti_totals(betti[betti.dataset == dataset], k) if betti is not None else pd.DataFrame()
+    if totals.empty:
+        return make_verdict(claim, paper, "", "not yet measured", "", "", "05_cnn")
+    last = totals[totals.epoch == totals.epoch.max()].pivot_table(index="seed", columns="activation", values="total")
+    pairs = last[["relu", layout]].dropna() if {"relu", layout} <= set(last.columns) else pd.DataFrame()
+    guard = check_guards(len(pairs), MIN_SEEDS["cnn"])
+    if pairs.empty:
+        return make_verdict(claim, paper, "", guard, "", why, "05_cnn")
+    ratio, low, high = _paired_mean_ratio(pairs[layout].to_numpy(), pairs["relu"].to_numpy())
+    measured = (f"hidden-layer Betti total {pairs[layout].mean():.1f} vs ReLU {pairs['relu'].mean():.1f} (kNN k={k}, "
+                f"epoch {int(totals.epoch.max())}): ratio {ratio:.2f} [95% CI {low:.2f}-{high:.2f}], "
+                f"{len(pairs)} seeds")  # fmt: skip
+    return make_verdict(claim, paper, measured, guard, direction_rule(low, high), why, "05_cnn",
+                        (ratio, low, high, 1.0))  # fmt: skip
+
+
+def _cnn_accuracy_verdict(group: pd.DataFrame, label: str, layout: str, tolerance: float) -> Verdict:
+    claim = f"at-par or better trainability (CNN): {layout} on {label}"
+    paper = f"test accuracy at par with ReLU (at most {tolerance:.0%} lower)"
+    why = f"rule: CI of ReLU's lead <= {tolerance} holds, wholly above contradicted"
+    acc = group.pivot_table(index="seed", columns="activation", values="final_test_acc")
+    pairs = acc[["relu", layout]].dropna() if {"relu", layout} <= set(acc.columns) else pd.DataFrame()
+    guard = check_guards(len(pairs), MIN_SEEDS["cnn"])
+    if pairs.empty:
+        return make_verdict(claim, paper, "", guard, "", why, "05_cnn")
+    lead, low, high = _paired_mean_difference((pairs["relu"] - pairs[layout]).to_numpy())
+    measured = (f"test accuracy {pairs[layout].mean():.3f} vs ReLU {pairs['relu'].mean():.3f}: ReLU ahead by "
+                f"{lead:+.3f} [95% CI {low:+.3f} to {high:+.3f}], {len(pairs)} seeds")  # fmt: skip
+    return make_verdict(claim, paper, measured, guard, size_rule(low, high, tolerance), why, "05_cnn",
+                        (lead, low, high, tolerance))  # fmt: skip
 
 
 def pruning_claims(pruning: pd.DataFrame | None, tolerance: float = 0.01) -> list[Verdict]:
@@ -255,7 +322,8 @@ def findings_markdown(table: pd.DataFrame) -> str:
 
 
 README_BLOCK = ("<!-- verdicts:start -->\n", "<!-- verdicts:end -->")
-RESULTS = {"mlp": "data/results/mlp_full.jsonl", "pruning": "data/results/pruning_fashion_mnist.jsonl"}
+RESULTS = {"mlp": "data/results/mlp_full.jsonl", "pruning": "data/results/pruning_fashion_mnist.jsonl",
+           "cnn": "data/results/cnn_full.jsonl"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -269,7 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", action="store_true", help="rewrite the findings block of README.md")
     args = parser.parse_args(argv)
     frames = {name: runs(path) if Path(path).exists() else None for name, path in RESULTS.items()}
-    table = report(frames["mlp"], frames["pruning"])
+    table = report(frames["mlp"], frames["pruning"], frames["cnn"])
     if not args.readme:
         with pd.option_context("display.max_colwidth", 120, "display.width", 250):
             print(table[["claim", "verdict", "measured"]].to_string())

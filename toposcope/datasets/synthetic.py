@@ -1,4 +1,4 @@
-"""Datasets: the synthetic nine rings and nine spheres, and Fashion-MNIST.
+"""The synthetic data sets: nine rings and nine spheres.
 
 The synthetic sets follow the geometry of Naitzat, Zhitnikov & Lim (JMLR 2020),
 data sets D-II and D-III, re-implemented from their description: points are
@@ -9,26 +9,15 @@ the true topology of every class.
 
 from __future__ import annotations
 
-import gzip
-import os
-import zlib
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from .shapes import sphere
+from ..shapes import sphere
 
-__all__ = [
-    "FASHION_MNIST_CLASSES",
-    "Split",
-    "fashion_mnist",
-    "nine_rings",
-    "nine_spheres",
-    "read_idx",
-]
+__all__ = ["Split", "nine_rings", "nine_spheres"]
 
 # Centres of the nine groups: the origin and the eight corners of a cube.
 _CORNERS = np.array([[0, 0, 0]] + [[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
@@ -195,125 +184,3 @@ def nine_spheres(
             labels.append(np.full(count, 0 if shell == 1 else 1))
     X = np.concatenate(points) / (spacing + radii[2])
     return _split(X, np.concatenate(labels), n_train, n_test, rng)
-
-
-# ----------------------------------------------------------------------------- Fashion-MNIST
-
-FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
-_FASHION_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-_FASHION_MEAN, _FASHION_STD = 0.2860, 0.3530  # of the training images scaled to [0, 1]
-DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file (the MNIST format), gzipped or not.
-
-    Raises
-    ------
-    ValueError
-        If the file is not a valid IDX file (bad magic number or size).
-    """
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-        raise ValueError(f"{path} is truncated or not a valid gzip file ({err}); download it again") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path} is not an IDX file (bad magic number)")
-    ndim = raw[3]
-    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(int)
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    offset = 4 + 4 * ndim
-    expected = int(np.prod(dims)) * dtype.itemsize
-    if len(raw) - offset != expected:
-        raise ValueError(f"{path}: header announces {expected} bytes of data, file holds {len(raw) - offset}")
-    return np.frombuffer(raw, dtype=dtype, offset=offset).reshape(dims)
-
-
-def _find_idx(root: Path, stem: str) -> Path | None:
-    for name in (stem + ".gz", stem):
-        if (root / name).is_file():
-            return root / name
-    return None
-
-
-def fashion_mnist(
-    root: str | os.PathLike | None = None,
-    split: str = "train",
-    *,
-    normalize: bool = True,
-    limit: int | None = None,
-) -> TensorDataset:
-    """Fashion-MNIST (Xiao et al. 2017) from local IDX files.
-
-    Parameters
-    ----------
-    root : path, optional
-        Folder holding ``train-images-idx3-ubyte(.gz)`` and the three other
-        standard files.  Default: ``$TOPOSCOPE_DATA`` if set (the files directly
-        in it or in its ``fashion-mnist/`` subfolder), else
-        ``/usr/share/datasets/fashion-mnist`` (Debian package
-        ``dataset-fashion-mnist``).
-    split : {"train", "test"}
-        60,000 training or 10,000 test images.
-    normalize : bool, default True
-        Scale to [0, 1], then standardise with the training set's mean 0.2860 and
-        standard deviation 0.3530.  ``False`` keeps [0, 1].
-    limit : int, optional
-        Keep only the first ``limit`` images.
-
-    Returns
-    -------
-    TensorDataset
-        Images as float32 ``(n, 1, 28, 28)`` and labels as int64 ``(n,)``.
-
-    Raises
-    ------
-    FileNotFoundError
-        When the files are nowhere to be found, with instructions to get them.
-    """
-    if split not in _FASHION_FILES:
-        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive integer or None; got {limit!r}")
-    if root is not None:
-        candidates = [Path(root)]
-    elif os.environ.get("TOPOSCOPE_DATA"):
-        env = Path(os.environ["TOPOSCOPE_DATA"])
-        candidates = [env, env / "fashion-mnist"]
-    else:
-        candidates = [DEBIAN_FASHION_MNIST]
-    image_stem, label_stem = _FASHION_FILES[split]
-    for folder in candidates:
-        images, labels = _find_idx(folder, image_stem), _find_idx(folder, label_stem)
-        if images and labels:
-            break
-    else:
-        looked = ", ".join(str(c) for c in candidates)
-        raise FileNotFoundError(
-            f"Fashion-MNIST {split} files ({image_stem}.gz, {label_stem}.gz) not found in {looked}. "
-            "Install them with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or download the "
-            "four .gz files from https://github.com/zalandoresearch/fashion-mnist and pass root=... "
-            "or set TOPOSCOPE_DATA to their folder."
-        )
-    X = read_idx(images)
-    y = read_idx(labels)
-    if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
-        raise ValueError(f"unexpected shapes in {images} {X.shape} and {labels} {y.shape}")
-    if len(y) and int(y.max()) >= len(FASHION_MNIST_CLASSES):
-        raise ValueError(f"{labels} holds label {int(y.max())}; Fashion-MNIST labels are 0-9")
-    if limit is not None:
-        X, y = X[:limit], y[:limit]
-    x = torch.from_numpy(X.astype(np.float32) / 255.0).unsqueeze(1)
-    if normalize:
-        x = (x - _FASHION_MEAN) / _FASHION_STD
-    return TensorDataset(x, torch.from_numpy(y.astype(np.int64)))

@@ -95,3 +95,24 @@ def test_criterion_ranking():
     table = analysis.criterion_ranking(frame)
     assert table.loc[("ratio=0.5", 0), "best"] == "l1" and table.loc[("ratio=0.5", 0), "betti rank"] == 3
     assert table.loc[("ratio=0.5", 1), "best"] == "betti" and table.loc[("ratio=0.5", 1), "betti rank"] == 1
+
+
+def test_sparsity_auc_is_the_mean_accuracy_over_the_fractions():
+    rows = pd.DataFrame([
+        {"activation": "relu", "seed": 0, "criterion": "unpruned", "fraction": 0.0, "finetune_epochs": 0,
+         "accuracy": 0.9},
+        {"activation": "relu", "seed": 0, "criterion": "a", "fraction": 0.5, "finetune_epochs": 0, "accuracy": 0.7},
+        {"activation": "relu", "seed": 0, "criterion": "a", "fraction": 1.0, "finetune_epochs": 0, "accuracy": 0.5},
+    ])  # fmt: skip
+    auc = analysis.sparsity_auc(rows)
+    assert np.isclose(auc.loc[("relu", 0, "a"), "mean"], (0.8 * 0.5 + 0.6 * 0.5) / 1.0)
+
+
+def test_partial_correlation_removes_a_shared_cause():
+    rng = np.random.default_rng(0)
+    size = rng.normal(size=400)
+    filters = pd.DataFrame({"layer": "conv0", "rms": size, "l1_norm": size + 0.1 * rng.normal(size=400),
+                            "disguised": size + 0.3 * rng.normal(size=400), "shape": rng.normal(size=400)})  # fmt: skip
+    table = analysis.partial_correlations(filters, ["disguised", "shape"])
+    assert table.loc["disguised", "rho rms"] > 0.9 and abs(table.loc["shape", "rho rms"]) < 0.15
+    assert abs(table.loc["disguised", "partial l1_norm | rms"]) < 0.3  # the norm explains it: nothing left

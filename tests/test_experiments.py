@@ -1,3 +1,5 @@
+import numpy as np
+import pandas as pd
 import pytest
 
 from toposcope.datasets import DEBIAN_FASHION_MNIST
@@ -38,3 +40,27 @@ def test_mlp_experiment_resumes(tmp_path, monkeypatch):
     assert set(record["curve"]) == {"epoch", "loss", "train_acc", "test_acc"}
     mlp.run("smoke", out, device="cpu", progress=False, experiments=("convergence",))
     assert out.read_text().count("\n") == 2
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="needs apt-get install dataset-fashion-mnist")
+@pytest.mark.filterwarnings("ignore::UserWarning")  # ten images per class: small clouds, warned about
+def test_sparsity_experiment_smoke_and_resume(tmp_path):
+    from toposcope.experiments import sparsity
+
+    out = tmp_path / "sparsity.jsonl"
+    store = sparsity.run("smoke", out, progress=False)
+    cfg = sparsity.PROFILES["smoke"]
+    rows = analysis.sparsity_rows(store.frame())
+    pruned = rows[rows.criterion != "unpruned"]
+    assert set(pruned.criterion) == set(sparsity.BETTI_CRITERIA) | set(sparsity.TP_CRITERIA)
+    assert len(pruned) == len(set(pruned.criterion)) * len(cfg["fractions"]) * 2
+    # equal budget: at one fraction every criterion leaves the same number of parameters
+    assert (pruned.groupby(["fraction", "finetune_epochs"]).params.nunique() == 1).all()
+    auc = analysis.sparsity_auc(rows)
+    assert auc["mean"].between(0, 1).all()
+    filters = pd.DataFrame(store.frame().iloc[0]["filters"])
+    table = analysis.partial_correlations(filters, list(sparsity.BETTI_CRITERIA))
+    ranks = filters.groupby("layer")[["literal", "l1_norm"]].rank()
+    assert np.isclose(table.loc["literal", "rho l1_norm"], ranks.corr().iloc[0, 1])
+    sparsity.run("smoke", out, progress=False)
+    assert out.read_text().count("\n") == 1  # resumed

@@ -171,6 +171,7 @@ def test_betti_importance_in_torch_pruning(trained, scores):
     model = copy.deepcopy(model)
     original_bias = model.conv1.bias.detach().clone()
     importance = P.BettiImportance(model, scores)
+    assert isinstance(importance, tp.importance.Importance)  # a Torch-Pruning citizen, not a look-alike
     pruner = tp.pruner.MetaPruner(
         model, images[:1], importance=importance, pruning_ratio=0.25, ignored_layers=[model.dense0, model.logits]
     )
@@ -197,3 +198,49 @@ def test_compare_table(trained):
     assert table.loc["unpruned", "size_ratio"] == 1.0 and table.loc["pruned", "size_ratio"] < 1.0
     assert table.loc["pruned", "params"] < table.loc["unpruned", "params"]
     assert 0 <= table.loc["pruned", "accuracy"] <= 1
+
+
+@pytest.mark.parametrize("criterion", ["relative", "correlation"])
+def test_shape_criteria_ignore_a_filters_magnitude(trained, criterion):
+    """Multiplying some filters' weights and bias by 5 scales their ReLU outputs by 5: the literal
+    reading (one radius per layer) changes their scores, the shape criteria do not."""
+    model, images, labels = trained
+    louder = copy.deepcopy(model)
+    with torch.no_grad():
+        louder.conv1.weight[:4] *= 5
+        louder.conv1.bias[:4] *= 5
+    kwargs = {"layers": ["conv1"], "per_class": 8, "criterion": criterion}
+    before = P.shape_scores(model, images, labels, **kwargs)
+    after = P.shape_scores(louder, images, labels, **kwargs)
+    assert before.score.tolist() == after.score.tolist()
+    assert np.allclose(after.rms[:4], 5 * before.rms[:4])
+    literal = {"layers": ["conv1"], "per_class": 8, "criterion": "literal"}
+    assert P.shape_scores(model, images, labels, **literal).score.tolist() != P.shape_scores(
+        louder, images, labels, **literal
+    ).score.tolist()
+
+
+def test_shape_scores_read_the_activation_output_and_validate(trained):
+    model, images, labels = trained
+    assert P.output_modules(model, ["conv0", "conv1", "conv2"]) == {"conv0": "act0", "conv1": "act1",
+                                                                      "conv2": "act2"}  # fmt: skip
+    table = P.shape_scores(model, images, labels, per_class=5)
+    assert list(table.columns) == ["layer", "filter", "h0", "h1", "score", "scale", "rms"]
+    assert (table.h0 >= labels.unique().numel()).all()  # at least one piece per class
+    with pytest.raises(ValueError, match="needs labels"):
+        P.shape_scores(model, images)
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        P.shape_scores(model, images, labels, criterion="size")
+    with pytest.raises(ValueError, match="tau must be a positive"):
+        P.shape_scores(model, images, labels, tau=0)
+
+
+def test_relative_bars_on_known_shapes():
+    from scipy.spatial.distance import cdist
+
+    from toposcope.pruning.shape import relative_bars
+
+    three = np.r_[ts.shapes.circle(40), ts.shapes.circle(40, centre=(10, 0)), ts.shapes.circle(40, centre=(0, 10))]
+    h0, h1, scale = relative_bars(cdist(three, three), tau=3.0)
+    assert (h0, h1) == (3, 3) and scale > 0  # three circles far apart: three pieces, three loops
+    assert relative_bars(np.zeros((5, 5)), tau=3.0) == (1, 0, 0.0)  # one repeated point

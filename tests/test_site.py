@@ -106,7 +106,8 @@ def test_page_renders(server, browser, page):
         assert not empty, f"{page}: empty images {empty}"
     if '"widget"' in source:
         # The interactive explorers are rendered by the vendored widget manager.
-        _wait(browser, "return document.querySelectorAll('.jupyter-widgets .widget-slider').length > 0")
+        widgets = ".jupyter-widgets .widget-slider, .jupyter-widgets .widget-dropdown"
+        _wait(browser, f"return document.querySelectorAll('{widgets}').length > 0")
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     height = browser.execute_script("return document.body.scrollHeight")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 __all__ = [
     "TrainingDivergedError",
@@ -17,6 +18,7 @@ __all__ = [
     "eval_mode",
     "forward_batches",
     "model_device",
+    "random_subset",
     "resolve_device",
 ]
 
@@ -176,3 +178,9 @@ def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str
     finally:
         for h in handles:
             h.remove()
+
+
+def random_subset(data: TensorDataset, n: int, seed: int) -> TensorDataset:
+    """``n`` rows of a ``TensorDataset`` drawn without replacement under ``seed`` (all, shuffled, if fewer)."""
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return TensorDataset(*(t[idx] for t in data.tensors))

@@ -30,10 +30,13 @@ __all__ = [
     "curves",
     "fashion_table",
     "lr_spread",
+    "partial_correlations",
     "pruning_accuracy",
     "pruning_summary",
     "runs",
     "score_correlations",
+    "sparsity_auc",
+    "sparsity_rows",
     "spearman_range",
     "sweep_table",
 ]
@@ -256,3 +259,81 @@ def cnn_trivial_share(betti: pd.DataFrame, k: int) -> pd.DataFrame:
     trivial = (rows[0] == 1) & (rows.get(1, 0) == 0)
     table = trivial.groupby(level=["dataset", "epoch"]).agg(["mean", "size"])
     return table.rename(columns={"mean": "share (1, 0)", "size": "clouds"})
+
+
+# -- sparsity experiment (toposcope.experiments.sparsity) -----------------------------------------------------
+
+
+def sparsity_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every pruned model of the sparsity runs, one row each, with the unpruned accuracy of its run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``activation, seed, criterion, fraction, finetune_epochs, accuracy, params, bytes,
+        latency_ms_b1, latency_ms_b256, unpruned_accuracy``; the unpruned model of each run
+        appears as criterion ``"unpruned"`` at fraction 0.
+    """
+    parts = []
+    for run in frame[frame.experiment == "sparsity"].itertuples():
+        ids = {"activation": run.activation, "seed": run.seed, "unpruned_accuracy": run.unpruned["accuracy"]}
+        base = {**run.unpruned, "criterion": "unpruned", "fraction": 0.0, "finetune_epochs": 0, **ids}
+        parts += [pd.DataFrame(run.rows).assign(**ids), pd.DataFrame([base])]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def sparsity_auc(rows: pd.DataFrame) -> pd.DataFrame:
+    """Area under accuracy-vs-fraction-removed per (activation, fine-tuning, criterion): mean, std over seeds.
+
+    Each run's curve starts at its unpruned model (fraction 0) and is integrated with the
+    trapezoid rule, divided by the largest fraction: the mean accuracy over the range of
+    fractions.  Higher is better; every criterion is measured at the same fractions (the
+    same parameter budget).
+    """
+    import numpy as np
+
+    pruned = rows[rows.criterion != "unpruned"]
+    records = []
+    for (activation, epochs, criterion, seed), curve in pruned.groupby(
+        ["activation", "finetune_epochs", "criterion", "seed"]
+    ):
+        start = rows[(rows.criterion == "unpruned") & (rows.activation == activation) & (rows.seed == seed)]
+        curve = pd.concat([start, curve]).sort_values("fraction")
+        x, y = curve.fraction.to_numpy(float), curve.accuracy.to_numpy(float)
+        area = float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / x.max())
+        records.append({"activation": activation, "finetune_epochs": epochs, "criterion": criterion, "auc": area})
+    table = pd.DataFrame(records).groupby(["activation", "finetune_epochs", "criterion"]).auc
+    return table.agg(["mean", "std", "count"]).sort_values(["activation", "finetune_epochs", "mean"],
+                                                            ascending=[True, True, False])  # fmt: skip
+
+
+def partial_correlations(filters: pd.DataFrame, criteria: list[str], controls: tuple[str, str] = ("l1_norm", "rms")
+                         ) -> pd.DataFrame:  # fmt: skip
+    """Spearman correlation of each criterion's score with each control, and partial given the other control.
+
+    Ranks are taken within each conv layer (scores are compared within a layer), then
+    pooled.  The partial correlation of a score with ``l1_norm`` given ``rms`` is the
+    correlation of the two after the rank of ``rms`` is regressed out of both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per criterion: ``rho <control>`` and ``partial <control> | <other>``.
+    """
+    import numpy as np
+
+    ranked = filters.groupby("layer")[[*criteria, *controls]].rank()
+
+    def residual(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        design = np.column_stack([np.ones_like(b), b])
+        return a - design @ np.linalg.lstsq(design, a, rcond=None)[0]
+
+    rows = []
+    for name in criteria:
+        row = {"criterion": name}
+        for control, other in (controls, controls[::-1]):
+            x, c, o = (ranked[k].to_numpy(float) for k in (name, control, other))
+            row[f"rho {control}"] = float(np.corrcoef(x, c)[0, 1])
+            row[f"partial {control} | {other}"] = float(np.corrcoef(residual(x, o), residual(c, o))[0, 1])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("criterion")

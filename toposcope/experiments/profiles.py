@@ -7,12 +7,23 @@ chapter reads its own sizes with :func:`chapter_sizes`.
 
 from __future__ import annotations
 
+import argparse
 import copy
 from typing import Any
 
 from ..layouts import LAYOUTS
 
-__all__ = ["CHAPTERS", "CNN", "FULL_BATCH", "MLP", "PRUNING", "chapter_sizes", "check_names"]
+__all__ = [
+    "CHAPTERS",
+    "CNN",
+    "FULL_BATCH",
+    "MLP",
+    "PRUNING",
+    "SPARSITY",
+    "chapter_sizes",
+    "check_names",
+    "experiment_parser",
+]
 
 FULL_BATCH = "full"
 """The batch size that means "the whole training set"."""
@@ -74,6 +85,20 @@ CNN: dict[str, dict[str, Any]] = {
 (a GPU takes the paper's 60,000 images with ``train_images``); the seeds run in order, so
 three seeds are complete before the fourth starts."""
 
+SPARSITY: dict[str, dict[str, Any]] = {
+    "smoke": {
+        "train_images": 1024, "test_images": 500, "epochs": 1, "seeds": [0], "layouts": ["relu"],
+        "per_class": 10, "tau": 3.0, "fractions": [0.25, 0.5], "finetune_images": 512, "finetune_epochs": 1,
+        "latency_repeats": 3,
+    },
+    "full": {
+        "train_images": 30_000, "test_images": 5000, "epochs": 5, "seeds": [0, 1, 2],
+        "layouts": ["relu", "topo_sine_mid"], "per_class": 50, "tau": 3.0, "fractions": [0.1, 0.3, 0.5, 0.7],
+        "finetune_images": 5000, "finetune_epochs": 1, "latency_repeats": 10,
+    },
+}  # fmt: skip
+"""Sizes of :mod:`toposcope.experiments.sparsity` (``"full"`` sized for a 2-core CPU session)."""
+
 CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
     "topology": {
         "smoke": {"epochs": 8, "sensitivity_points": [50, 100, 200, 400, 800], "scatter_points": 3000},
@@ -108,3 +133,12 @@ def check_names(what: str, names: Any, allowed: Any) -> None:
     unknown = set(names) - set(allowed)
     if unknown:
         raise ValueError(f"unknown {what} {sorted(map(str, unknown))}; choose from {sorted(map(str, allowed))}")
+
+
+def experiment_parser(doc: str, profiles: dict[str, Any], name: str) -> argparse.ArgumentParser:
+    """The command line every experiment shares: ``--profile``, ``--out`` and ``--data-root``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(profiles), default="smoke")
+    parser.add_argument("--out", help=f"results file (.jsonl); default data/results/{name}_<profile>.jsonl")
+    parser.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
+    return parser

@@ -19,7 +19,6 @@ measure test accuracy before and after a short fine-tuning.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import time
 from pathlib import Path
@@ -30,12 +29,14 @@ import torch
 from torch.utils.data import TensorDataset
 
 from .. import pruning as P
+from .._torch import random_subset
 from ..datasets import fashion_mnist
 from ..measure import evaluate, state_dict_bytes
 from ..models import PaperCNN
 from ..training import fit
 from . import analysis
 from .profiles import PRUNING as PROFILES
+from .profiles import experiment_parser
 from .store import ResultStore
 
 __all__ = ["PROFILES", "run"]
@@ -43,11 +44,6 @@ __all__ = ["PROFILES", "run"]
 def _rule(rule: str) -> dict[str, float]:
     name, value = rule.split("=")
     return {name: float(value)}
-
-
-def _subset(data: TensorDataset, n: int, seed: int) -> TensorDataset:
-    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
-    return TensorDataset(*(t[idx] for t in data.tensors))
 
 
 def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[int]] | None) -> dict[str, Any]:
@@ -67,11 +63,11 @@ def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | 
     cfg = PROFILES[profile]
     store = ResultStore(Path(out) if out else Path(f"data/results/pruning_{profile}.jsonl"))
     train_all = fashion_mnist(data_root, split="train")
-    test = _subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
+    test = random_subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
     for seed in cfg["seeds"]:
         base = {"profile": profile, "seed": seed}
-        train = _subset(train_all, cfg["train_images"], seed=seed)
-        tune = _subset(train_all, cfg["finetune_images"], seed=1000 + seed)
+        train = random_subset(train_all, cfg["train_images"], seed=seed)
+        tune = random_subset(train_all, cfg["finetune_images"], seed=1000 + seed)
         model, tables = _train_and_score(cfg, train, seed, progress)
         _record_unpruned(store, base, model, tables, test)
         images = train.tensors[0]
@@ -143,11 +139,7 @@ def _plans(model, tables, rule: str, random_seeds: list[int]) -> list[tuple[str,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="smoke")
-    parser.add_argument("--out", help="results file (.jsonl); default data/results/pruning_<profile>.jsonl")
-    parser.add_argument("--data-root", help="folder with the Fashion-MNIST .gz files")
-    args = parser.parse_args(argv)
+    args = experiment_parser(__doc__, PROFILES, "pruning").parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     store = run(args.profile, args.out, args.data_root)
     with pd.option_context("display.width", 150, "display.max_rows", 200):

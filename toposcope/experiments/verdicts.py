@@ -257,7 +257,7 @@ def _cnn_betti_verdict(betti: pd.DataFrame | None, dataset: str, label: str, lay
 
 def _cnn_accuracy_verdict(group: pd.DataFrame, label: str, layout: str, tolerance: float) -> Verdict:
     claim = f"at-par or better trainability (CNN): {layout} on {label}"
-    paper = f"test accuracy at par with ReLU (at most {tolerance:.0%} lower)"
+    paper = f"test accuracy at par with ReLU (drop at most {tolerance:.0%})"
     why = f"rule: CI of ReLU's lead <= {tolerance} holds, wholly above contradicted"
     acc = group.pivot_table(index="seed", columns="activation", values="final_test_acc")
     pairs = acc[["relu", layout]].dropna() if {"relu", layout} <= set(acc.columns) else pd.DataFrame()

@@ -24,11 +24,13 @@ number; for L1 it is minus the filter's L1 norm; for random, a random number.
 """
 
 from ..measure import compare, state_dict_bytes
-from .importance import BettiImportance, importance_scores, l1_scores, random_scores
+from .importance import importance_scores, l1_scores, random_scores
 from .scores import conv_layers, feature_maps, score_filters
+from .shape import CRITERIA, output_modules, shape_scores
 from .surgery import load_pruned, prune, prune_at_equal_budget, remove_filters, select_filters
 
 __all__ = [
+    "CRITERIA",
     "BettiImportance",
     "compare",
     "conv_layers",
@@ -36,11 +38,22 @@ __all__ = [
     "importance_scores",
     "l1_scores",
     "load_pruned",
+    "output_modules",
     "prune",
     "prune_at_equal_budget",
     "random_scores",
     "remove_filters",
     "score_filters",
     "select_filters",
+    "shape_scores",
     "state_dict_bytes",
 ]
+
+
+def __getattr__(name: str):
+    """:class:`BettiImportance` is imported on first use: it subclasses Torch-Pruning's ``Importance``."""
+    if name == "BettiImportance":
+        from .tp_importance import BettiImportance
+
+        return BettiImportance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,10 @@
-"""Torch-Pruning's importances as score tables (the L1 and random baselines), and the Betti score as an importance.
+"""Torch-Pruning's importances as score tables (the L1 and random baselines).
 
 Torch-Pruning calls an importance with a group of coupled layers and expects one
 value per channel, low values pruned first; a score table (``layer, filter,
-score``) holds removal priorities, high values pruned first.  This module
-converts between the two.
+score``) holds removal priorities, high values pruned first.  This module turns
+importances into score tables; :mod:`~toposcope.pruning.tp_importance` turns a
+score table into an importance.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import torch
 from torch import nn
 
 from .._torch import model_device
-from .scores import check_layers, check_scores
+from .scores import check_layers
 
-__all__ = ["BettiImportance", "importance_scores", "l1_scores", "random_scores"]
+__all__ = ["example_inputs_for", "importance_scores", "l1_scores", "random_scores"]
 
 
 def example_inputs_for(model: nn.Module, example_inputs: torch.Tensor | None) -> torch.Tensor:
@@ -104,48 +105,3 @@ def random_scores(
         torch.manual_seed(seed)
         table = importance_scores(model, tp.importance.RandomImportance(), layers, example_inputs=example_inputs)
     return table.drop(columns="importance")
-
-
-class BettiImportance:
-    """The Betti score as a Torch-Pruning importance: one value per output channel.
-
-    Torch-Pruning removes the channels of *lowest* importance, so the importance
-    is minus the score (a filter with a large Betti number is unimportant).
-    Groups whose root layer has no score get ``None`` and are skipped.
-
-    Parameters
-    ----------
-    model : nn.Module
-        The model the pruner works on (scores are matched to its modules by name).
-    scores : DataFrame
-        From :func:`score_filters` (or any table with layer, filter, score).
-
-    Examples
-    --------
-    >>> import torch_pruning as tp                                       # doctest: +SKIP
-    >>> pruner = tp.pruner.MetaPruner(model, example_inputs, importance=BettiImportance(model, scores),
-    ...                               pruning_ratio=0.25, ignored_layers=[model.logits])
-    >>> pruner.step()
-    """
-
-    def __init__(self, model: nn.Module, scores: pd.DataFrame) -> None:
-        check_scores(scores)
-        modules = dict(model.named_modules())
-        self._by_module: dict[nn.Module, torch.Tensor] = {}
-        for layer, table in scores.groupby("layer", sort=False):
-            if layer not in modules:
-                raise ValueError(f"scores name a layer the model lacks: {layer!r}")
-            values = torch.full((modules[layer].out_channels,), float("nan"))
-            values[torch.tensor(table["filter"].to_numpy())] = torch.tensor(
-                table["score"].to_numpy(), dtype=torch.float32
-            )
-            if torch.isnan(values).any():
-                raise ValueError(f"scores for {layer!r} do not cover all its {len(values)} filters")
-            self._by_module[modules[layer]] = values
-
-    def __call__(self, group, **kwargs) -> torch.Tensor | None:
-        dep, idxs = group[0]
-        values = self._by_module.get(dep.target.module)
-        if values is None:
-            return None
-        return -values[torch.as_tensor(list(idxs), dtype=torch.long)]

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._torch import eval_mode
-from .importance import l1_scores, random_scores
+from .importance import example_inputs_for, l1_scores, random_scores
 from .scores import check_layers, check_scores
 
 __all__ = ["load_pruned", "prune", "prune_at_equal_budget", "remove_filters", "select_filters"]
@@ -128,7 +128,7 @@ def remove_filters(model: nn.Module, plan: Mapping[str, Sequence[int]], example_
 def prune(
     model: nn.Module,
     scores: pd.DataFrame,
-    example_inputs: torch.Tensor,
+    example_inputs: torch.Tensor | None = None,
     *,
     threshold: float | None = None,
     ratio: float | None = None,
@@ -141,9 +141,10 @@ def prune(
     >>> scores = score_filters(model, images)                       # doctest: +SKIP
     >>> small = prune(model, scores, images[:1], threshold=300)     # the paper's rule
     >>> small = prune(model, scores, images[:1], ratio=0.25)        # a quarter of each layer
+    >>> small = prune(paper_cnn, scores, ratio=0.25)                # inputs shaped from model.input_shape
     """
     plan = select_filters(scores, threshold=threshold, ratio=ratio, counts=counts)
-    return remove_filters(model, plan, example_inputs)
+    return remove_filters(model, plan, example_inputs_for(model, example_inputs))
 
 
 def prune_at_equal_budget(

@@ -1,0 +1,172 @@
+"""Accuracy against the fraction of filters removed: Betti criteria against Torch-Pruning's importances.
+
+For each activation layout and training seed, train ``PaperCNN`` on Fashion-MNIST,
+score every conv filter with every criterion, and for each fraction of filters
+removed from every conv layer (the same fraction per layer, so every criterion
+gets the same parameter budget) prune, measure test accuracy, fine-tune, and
+measure again.  Criteria (higher score = removed first):
+
+* ``literal``, ``relative``, ``correlation``: the Betti criteria of
+  :func:`toposcope.pruning.shape_scores`;
+* ``l1``, ``l2``: ``MagnitudeImportance(p=1)``, ``(p=2)`` (per filter);
+* ``taylor``: ``TaylorImportance`` (gradients of the loss on a training batch);
+* ``fpgm``: ``FPGMImportance`` (filters near the layer's geometric median go first);
+* ``random``: ``RandomImportance`` (one seed per training seed).
+
+One JSON line per (layout, seed), holding every criterion x fraction x fine-tuning
+row, the unpruned model's accuracy, and the score tables' correlations with L1
+and the filters' output RMS.  Size and latency of each pruned model come from one
+:func:`toposcope.measure.compare` call.
+
+    python -m toposcope.experiments.sparsity --profile full --out data/results/sparsity_fashion_mnist.jsonl
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch.nn import functional as F
+from torch.utils.data import TensorDataset
+
+from .. import pruning as P
+from .._torch import random_subset
+from ..datasets import fashion_mnist
+from ..measure import compare
+from ..training import fit
+from .cnn import build_cnn
+from .profiles import SPARSITY as PROFILES
+from .profiles import check_names, experiment_parser
+from .store import ResultStore
+
+__all__ = ["BETTI_CRITERIA", "PROFILES", "TP_CRITERIA", "criterion_scores", "run"]
+
+BETTI_CRITERIA = ("literal", "relative", "correlation")
+TP_CRITERIA = ("l1", "l2", "taylor", "fpgm", "random")
+"""Torch-Pruning's importances compared.  ``LAMPImportance`` is left out: within one layer it ranks
+filters exactly as L2 does (it rescales a layer's magnitudes monotonically), so at a per-layer
+budget it is L2 again."""
+
+
+def _tp_importance(name: str):
+    import torch_pruning as tp
+
+    per_filter = {"normalizer": None, "group_reduction": "first"}  # each filter's own weights, as Li et al.
+    return {
+        "l1": lambda: tp.importance.MagnitudeImportance(p=1, **per_filter),
+        "l2": lambda: tp.importance.MagnitudeImportance(p=2, **per_filter),
+        "taylor": lambda: tp.importance.TaylorImportance(**per_filter),
+        "fpgm": lambda: tp.importance.FPGMImportance(**per_filter),
+        "random": lambda: tp.importance.RandomImportance(),
+    }[name]()
+
+
+def criterion_scores(model: torch.nn.Module, train: TensorDataset, criterion: str, cfg: dict[str, Any],
+                     seed: int) -> pd.DataFrame:  # fmt: skip
+    """The score table (``layer, filter, score``; higher removed first) of one criterion."""
+    if criterion in BETTI_CRITERIA:
+        return P.shape_scores(model, train, criterion=criterion, per_class=cfg["per_class"], tau=cfg["tau"],
+                              seed=seed)  # fmt: skip
+    X, y = train.tensors
+    example = X[:1]
+    if criterion == "taylor":  # Taylor reads the gradients of the loss
+        model.zero_grad()
+        batch = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:512]
+        F.cross_entropy(model(X[batch]), y[batch]).backward()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        table = P.importance_scores(model, _tp_importance(criterion), example_inputs=example)
+    model.zero_grad()
+    return table
+
+
+def _prune_and_measure(model, scores: pd.DataFrame, fraction: float, tune: TensorDataset, test: TensorDataset,
+                       cfg: dict[str, Any], seed: int) -> list[dict[str, Any]]:  # fmt: skip
+    """Rows for one criterion and fraction: before and after fine-tuning, with size and latency."""
+    X = test.tensors[0]
+    pruned = P.prune(model, scores, X[:1], ratio=fraction)
+    tuned = copy.deepcopy(pruned)
+    fit(tuned, tune, epochs=cfg["finetune_epochs"], lr=5e-4, seed=seed, progress=False, device="cpu")
+    table = compare({"pruned": pruned, "tuned": tuned}, test, repeats=cfg["latency_repeats"])
+    return [{"finetune_epochs": epochs, "accuracy": float(table.loc[name, "accuracy"]),
+             "params": int(table.loc[name, "params"]), "bytes": int(table.loc[name, "bytes"]),
+             "latency_ms_b1": float(table.loc[name, "latency_ms_b1"]),
+             "latency_ms_b256": float(table.loc[name, "latency_ms_b256"])}
+            for name, epochs in (("pruned", 0), ("tuned", cfg["finetune_epochs"]))]  # fmt: skip
+
+
+def _correlations(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Every criterion's score table joined with the filters' L1 norm and output RMS (for partial correlations)."""
+    base = tables["l1"][["layer", "filter"]].assign(l1_norm=-tables["l1"]["score"])
+    rms = tables["relative"][["layer", "filter", "rms"]]
+    base = base.merge(rms, on=["layer", "filter"])
+    for name, table in tables.items():
+        base = base.merge(table[["layer", "filter", "score"]].rename(columns={"score": name}), on=["layer", "filter"])
+    return base.to_dict("records")
+
+
+def _run_one(layout: str, seed: int, cfg: dict[str, Any], train: TensorDataset, tune: TensorDataset,
+             test: TensorDataset, progress: bool) -> dict[str, Any]:  # fmt: skip
+    model = build_cnn(layout, seed)
+    start = time.perf_counter()
+    fit(model, train, epochs=cfg["epochs"], lr=1e-3, seed=seed, progress=False, device="cpu")
+    trained = time.perf_counter() - start
+    model.eval()
+    base = compare({"unpruned": model}, test, repeats=cfg["latency_repeats"]).loc["unpruned"]
+    if progress:
+        print(f"  {layout} seed {seed}: trained in {trained:.0f} s, test accuracy {base.accuracy:.4f}", flush=True)
+    tables, seconds = {}, {}
+    for criterion in (*BETTI_CRITERIA, *TP_CRITERIA):
+        start = time.perf_counter()
+        tables[criterion] = criterion_scores(model, train, criterion, cfg, seed)
+        seconds[criterion] = time.perf_counter() - start
+    rows = []
+    for criterion, scores in tables.items():
+        for fraction in cfg["fractions"]:
+            for row in _prune_and_measure(model, scores, fraction, tune, test, cfg, seed):
+                rows.append({"criterion": criterion, "fraction": fraction, **row})
+        if progress:
+            tuned = [r["accuracy"] for r in rows[-2 * len(cfg["fractions"]):] if r["finetune_epochs"]]
+            print(f"    {criterion:>11}: tuned accuracy {' '.join(f'{a:.3f}' for a in tuned)}", flush=True)
+    return {"unpruned": {k: float(base[k]) for k in ("accuracy", "params", "bytes", "latency_ms_b1",
+                                                     "latency_ms_b256")},
+            "rows": rows, "filters": _correlations(tables), "scoring_seconds": seconds,
+            "train_seconds": trained}  # fmt: skip
+
+
+def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str | None = None,
+        progress: bool = True) -> ResultStore:  # fmt: skip
+    """Run (or resume) the sparsity experiment of a profile; return the store (one line per layout and seed)."""
+    check_names("profile", [profile], PROFILES)
+    cfg = PROFILES[profile]
+    store = ResultStore(Path(out) if out else Path(f"data/results/sparsity_{profile}.jsonl"))
+    train_all = fashion_mnist(data_root, split="train")
+    test = random_subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
+    for seed in cfg["seeds"]:
+        train = random_subset(train_all, cfg["train_images"], seed=seed)
+        tune = random_subset(train_all, cfg["finetune_images"], seed=1000 + seed)
+        for layout in cfg["layouts"]:
+            params = {"experiment": "sparsity", "profile": profile, "dataset": "fashion_mnist",
+                      "activation": layout, "seed": seed, "epochs": cfg["epochs"],
+                      "train_images": cfg["train_images"]}  # fmt: skip
+            with store.claim([params]) as todo:
+                if todo:
+                    store.add(params, _run_one(layout, seed, cfg, train, tune, test, progress))
+    return store
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = experiment_parser(__doc__, PROFILES, "sparsity").parse_args(argv)
+    store = run(args.profile, args.out, data_root=args.data_root)
+    from .analysis import sparsity_auc, sparsity_rows
+
+    with pd.option_context("display.width", 160):
+        print(sparsity_auc(sparsity_rows(store.frame())).round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -12,3 +12,17 @@ def test_readme_example_runs(capsys):
     exec(compile(code, str(README), "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "(9, 9)"
+
+
+def test_readme_pruning_example_runs(tmp_path, monkeypatch, capsys):
+    from toposcope.datasets import DEBIAN_FASHION_MNIST
+
+    if not DEBIAN_FASHION_MNIST.is_dir():
+        import pytest
+
+        pytest.skip("needs apt-get install dataset-fashion-mnist")
+    code = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)[1]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, str(README), "exec"), {})
+    printed = capsys.readouterr().out
+    assert "unpruned" in printed and "pruned" in printed

@@ -64,14 +64,40 @@ def test_readme_findings_are_the_computed_verdicts():
     """README's findings block must be what the rules compute from the committed results."""
     mlp = analysis.runs(ROOT / "data/results/mlp_full.jsonl")
     pruning = analysis.runs(ROOT / "data/results/pruning_fashion_mnist.jsonl")
-    cnn_file = ROOT / verdicts.RESULTS["cnn"]
-    cnn = analysis.runs(cnn_file) if cnn_file.exists() else None
-    expected = verdicts.findings_markdown(report(mlp, pruning, cnn))
+    optional = {name: analysis.runs(ROOT / verdicts.RESULTS[name]) if (ROOT / verdicts.RESULTS[name]).exists()
+                else None for name in ("cnn", "sparsity")}  # fmt: skip
+    expected = verdicts.findings_markdown(report(mlp, pruning, optional["cnn"], optional["sparsity"]))
     block = re.search(r"<!-- verdicts:start -->\n(.*?)<!-- verdicts:end -->", (ROOT / "README.md").read_text(), re.S)
     assert block, "README.md lacks the <!-- verdicts:start/end --> block"
     assert block.group(1) == expected, "stale README: run python -m toposcope.experiments.verdicts --readme"
 
 
-@pytest.mark.parametrize("claim_count", [21])
+@pytest.mark.parametrize("claim_count", [27])
 def test_report_lists_every_claim(claim_count):
     assert len(report(pd.DataFrame(), None)) == claim_count
+
+
+def sparsity_runs(betti_accuracy: float, random_accuracy: float, seeds: int = 3) -> pd.DataFrame:
+    """Sparsity results where, after fine-tuning, the relative criterion and random keep the given accuracies."""
+    runs = []
+    for seed in range(seeds):
+        rows = [{"criterion": c, "fraction": f, "finetune_epochs": 1, "accuracy": acc + 0.001 * seed,
+                 "latency_ms_b256": 5.0 * (1 - f / 2)}
+                for c, acc in (("relative", betti_accuracy), ("random", random_accuracy)) for f in (0.5, 1.0)]
+        rows += [{**r, "finetune_epochs": 0} for r in rows]
+        rows += [{"criterion": "literal", "fraction": 0.5, "finetune_epochs": 0, "accuracy": 0.5,
+                  "latency_ms_b256": 2.5 + 0.1 * seed}]  # fmt: skip
+        runs.append({"experiment": "sparsity", "activation": "relu", "seed": seed, "rows": rows,
+                     "unpruned": {"accuracy": 0.9, "latency_ms_b256": 5.0}})  # fmt: skip
+    return pd.DataFrame(runs)
+
+
+def test_criterion_and_speed_claims_from_sparsity_results():
+    table = report(None, None, None, sparsity_runs(0.8, 0.6)).set_index("claim")
+    assert table.loc["relative Betti criterion keeps more accuracy than random pruning"].verdict == "holds"
+    assert table.loc["Betti pruning gives a faster model"].verdict == "holds"
+    worse = report(None, None, None, sparsity_runs(0.5, 0.7)).set_index("claim")
+    assert worse.loc["relative Betti criterion keeps more accuracy than random pruning"].verdict == "contradicted"
+    few = report(None, None, None, sparsity_runs(0.8, 0.6, seeds=2)).set_index("claim")
+    assert few.loc["relative Betti criterion keeps more accuracy than random pruning"].verdict == "inconclusive"
+    assert few.loc["relative Betti criterion keeps more accuracy than l1 pruning"].verdict == "not yet measured"

@@ -35,6 +35,7 @@ __all__ = [
     "pruning_summary",
     "runs",
     "score_correlations",
+    "sparsity_areas",
     "sparsity_auc",
     "sparsity_rows",
     "spearman_range",
@@ -282,27 +283,38 @@ def sparsity_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def sparsity_auc(rows: pd.DataFrame) -> pd.DataFrame:
-    """Area under accuracy-vs-fraction-removed per (activation, fine-tuning, criterion): mean, std over seeds.
+def sparsity_areas(rows: pd.DataFrame) -> pd.DataFrame:
+    """Area under accuracy-vs-fraction-removed of every (activation, seed, fine-tuning, criterion) curve.
 
-    Each run's curve starts at its unpruned model (fraction 0) and is integrated with the
+    Each curve starts at its run's unpruned model (fraction 0) and is integrated with the
     trapezoid rule, divided by the largest fraction: the mean accuracy over the range of
     fractions.  Higher is better; every criterion is measured at the same fractions (the
     same parameter budget).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``activation, seed, finetune_epochs, criterion, auc``.
     """
     import numpy as np
 
     pruned = rows[rows.criterion != "unpruned"]
     records = []
-    for (activation, epochs, criterion, seed), curve in pruned.groupby(
-        ["activation", "finetune_epochs", "criterion", "seed"]
+    for (activation, seed, epochs, criterion), curve in pruned.groupby(
+        ["activation", "seed", "finetune_epochs", "criterion"]
     ):
         start = rows[(rows.criterion == "unpruned") & (rows.activation == activation) & (rows.seed == seed)]
         curve = pd.concat([start, curve]).sort_values("fraction")
         x, y = curve.fraction.to_numpy(float), curve.accuracy.to_numpy(float)
         area = float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / x.max())
-        records.append({"activation": activation, "finetune_epochs": epochs, "criterion": criterion, "auc": area})
-    table = pd.DataFrame(records).groupby(["activation", "finetune_epochs", "criterion"]).auc
+        records.append({"activation": activation, "seed": seed, "finetune_epochs": epochs, "criterion": criterion,
+                        "auc": area})  # fmt: skip
+    return pd.DataFrame(records, columns=["activation", "seed", "finetune_epochs", "criterion", "auc"])
+
+
+def sparsity_auc(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and count over seeds of :func:`sparsity_areas` per (activation, fine-tuning, criterion), best first."""
+    table = sparsity_areas(rows).groupby(["activation", "finetune_epochs", "criterion"]).auc
     return table.agg(["mean", "std", "count"]).sort_values(["activation", "finetune_epochs", "mean"],
                                                             ascending=[True, True, False])  # fmt: skip
 

@@ -112,8 +112,8 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
                  "sizes": [50, 100, 200, 300, 500, 1000, 2000]},
     },
     "pruning": {
-        "smoke": {"train_images": 3000, "epochs": 1, "n_samples": 300},
-        "full": {"train_images": 20_000, "epochs": 3, "n_samples": 500},
+        "smoke": {"train_images": 3000, "epochs": 1, "per_class": 30},
+        "full": {"train_images": 20_000, "epochs": 3, "per_class": 50},
     },
 }  # fmt: skip
 """Sizes of the computations the chapters run themselves (not from stored results)."""

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..topology import DEFAULT_K
-from .analysis import cnn_betti, cnn_betti_totals
+from .analysis import cnn_betti, cnn_betti_totals, sparsity_areas, sparsity_rows
 from .rules import (
     CLAIMED_RATIO,
     MIN_SEEDS,
@@ -271,12 +271,12 @@ def _cnn_accuracy_verdict(group: pd.DataFrame, label: str, layout: str, toleranc
                         (lead, low, high, tolerance))  # fmt: skip
 
 
-def pruning_claims(pruning: pd.DataFrame | None, tolerance: float = 0.01) -> list[Verdict]:
+def pruning_claims(pruning: pd.DataFrame | None, tolerance: float = 0.01,
+                   sparsity: pd.DataFrame | None = None) -> list[Verdict]:  # fmt: skip
     """Betti > 300 pruning keeps accuracy (within ``tolerance`` after fine-tuning) and gives a smaller model."""
     section = "04_pruning"
     paper = f"no significant accuracy loss (drop <= {tolerance:.0%} after fine-tuning)"
-    faster = make_verdict("Betti pruning gives a faster model", "faster prediction", "", "not yet measured", "", "",
-                      section)  # fmt: skip
+    faster = faster_claim(sparsity)
     if pruning is None or pruning.empty:
         return [make_verdict("Betti > 300 pruning keeps accuracy", paper, "", "not yet measured", "", "", section),
                 make_verdict("Betti pruning gives a smaller model", "smaller model", "", "not yet measured", "", "",
@@ -305,11 +305,63 @@ def pruning_claims(pruning: pd.DataFrame | None, tolerance: float = 0.01) -> lis
     return [accuracy, smaller, faster]
 
 
-def report(mlp: pd.DataFrame | None, pruning: pd.DataFrame | None, cnn: pd.DataFrame | None = None) -> pd.DataFrame:
+def faster_claim(sparsity: pd.DataFrame | None, fraction: float = 0.5) -> Verdict:
+    """Pruning half the filters of each layer by the literal Betti rule makes prediction faster (batch 256)."""
+    claim, paper = "Betti pruning gives a faster model", "faster prediction"
+    why = "rule: CI of pruned / unpruned latency (batch 256) below 1 holds, above 1 contradicted"
+    rows = sparsity_rows(sparsity) if sparsity is not None and len(runs_of(sparsity, "sparsity")) else pd.DataFrame()
+    if rows.empty:
+        return make_verdict(claim, paper, "", "not yet measured", "", "", "04_pruning")
+    base = rows[rows.criterion == "unpruned"].set_index(["activation", "seed"]).latency_ms_b256
+    cut = rows[(rows.criterion == "literal") & (rows.fraction == fraction) & (rows.finetune_epochs == 0)]
+    ratio = (cut.set_index(["activation", "seed"]).latency_ms_b256 / base).dropna().to_numpy()
+    guard = check_guards(len(ratio), MIN_SEEDS["pruning"])
+    mean, low, high = _paired_mean_difference(ratio)
+    measured = (f"latency at batch 256 {mean:.2f}x of the unpruned model [95% CI {low:.2f}-{high:.2f}] with "
+                f"{fraction:.0%} of each layer's filters removed, {len(ratio)} trained models (CPU)")  # fmt: skip
+    return make_verdict(claim, paper, measured, guard, direction_rule(low, high), why, "04_pruning",
+                        (mean, low, high, 1.0))  # fmt: skip
+
+
+def criterion_claims(sparsity: pd.DataFrame | None) -> list[Verdict]:
+    """Extension: does each Betti criterion keep more accuracy than random (and than L1) at equal budget?
+
+    Paired over trained models (layout x seed): the area under accuracy-vs-fraction-removed after
+    fine-tuning; the ratio baseline / Betti criterion below 1 (CI) holds, above 1 contradicted.
+    """
+    rows = sparsity_rows(sparsity) if sparsity is not None and len(runs_of(sparsity, "sparsity")) else pd.DataFrame()
+    areas = sparsity_areas(rows) if len(rows) else pd.DataFrame(columns=["finetune_epochs"])
+    tuned = areas[areas.finetune_epochs == areas.finetune_epochs.max()]
+    verdicts = []
+    for criterion in ("literal", "relative", "correlation"):
+        for baseline in ("random", "l1"):
+            claim = f"{criterion} Betti criterion keeps more accuracy than {baseline} pruning"
+            paper = "(extension) Betti-chosen filters matter less than others"
+            why = f"rule: CI of AUC({baseline}) / AUC({criterion}) below 1 holds, above 1 contradicted"
+            if rows.empty:
+                verdicts.append(make_verdict(claim, paper, "", "not yet measured", "", "", "04_pruning"))
+                continue
+            pairs = tuned.pivot_table(index=["activation", "seed"], columns="criterion", values="auc")
+            pairs = pairs[[baseline, criterion]].dropna() if {baseline, criterion} <= set(pairs) else pd.DataFrame()
+            guard = check_guards(len(pairs), MIN_SEEDS["pruning"])
+            if pairs.empty:
+                verdicts.append(make_verdict(claim, paper, "", guard, "", why, "04_pruning"))
+                continue
+            ratio, low, high = _paired_mean_ratio(pairs[baseline].to_numpy(), pairs[criterion].to_numpy())
+            measured = (f"AUC after fine-tuning {pairs[criterion].mean():.3f} vs {baseline} "
+                        f"{pairs[baseline].mean():.3f}: ratio {ratio:.3f} [95% CI {low:.3f}-{high:.3f}], "
+                        f"{len(pairs)} trained models")  # fmt: skip
+            verdicts.append(make_verdict(claim, paper, measured, guard, direction_rule(low, high), why,
+                                         "04_pruning", (ratio, low, high, 1.0)))  # fmt: skip
+    return verdicts
+
+
+def report(mlp: pd.DataFrame | None, pruning: pd.DataFrame | None, cnn: pd.DataFrame | None = None,
+           sparsity: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """Every claim of the paper with its measurement and verdict: one row per :class:`Verdict`."""
     verdicts = [
         *convergence_claims(mlp), *betti_claim(mlp), *batch_claim(mlp), *lr_claim(mlp), *overfitting_claim(mlp),
-        *cnn_claims(cnn), *pruning_claims(pruning),
+        *cnn_claims(cnn), *pruning_claims(pruning, sparsity=sparsity), *criterion_claims(sparsity),
     ]  # fmt: skip
     return pd.DataFrame([asdict(v) for v in verdicts])
 
@@ -323,7 +375,7 @@ def findings_markdown(table: pd.DataFrame) -> str:
 
 README_BLOCK = ("<!-- verdicts:start -->\n", "<!-- verdicts:end -->")
 RESULTS = {"mlp": "data/results/mlp_full.jsonl", "pruning": "data/results/pruning_fashion_mnist.jsonl",
-           "cnn": "data/results/cnn_full.jsonl"}
+           "cnn": "data/results/cnn_full.jsonl", "sparsity": "data/results/sparsity_fashion_mnist.jsonl"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -337,7 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--readme", action="store_true", help="rewrite the findings block of README.md")
     args = parser.parse_args(argv)
     frames = {name: runs(path) if Path(path).exists() else None for name, path in RESULTS.items()}
-    table = report(frames["mlp"], frames["pruning"], frames["cnn"])
+    table = report(frames["mlp"], frames["pruning"], frames["cnn"], frames["sparsity"])
     if not args.readme:
         with pd.option_context("display.max_colwidth", 120, "display.width", 250):
             print(table[["claim", "verdict", "measured"]].to_string())

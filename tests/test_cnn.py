@@ -85,8 +85,10 @@ def test_cnn_verdicts_hold_contradict_and_guard():
     assert verdicts_of(fake_runs([10, 12, 11], [5, 6, 5], same, same)) == ("holds", "holds")
     assert verdicts_of(fake_runs([5, 6, 5], [10, 12, 11], same, [0.80, 0.81, 0.79])) == ("contradicted",
                                                                                         "contradicted")
-    # every cloud reads the same: the ratio is 1 exactly, which does not show "further"
+    # every cloud reads the same: the ratio is 1 exactly, which does not show "further", and says why
     assert verdicts_of(fake_runs([1, 1, 1], [1, 1, 1], same, same))[0] == "inconclusive"
+    reasons = {v.claim: v.reason for v in cnn_claims(fake_runs([1, 1, 1], [1, 1, 1], same, same))}
+    assert "cannot tell them apart" in reasons["Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST"]
     two = verdicts_of(fake_runs([10, 12], [5, 6], same[:2], same[:2]))
     assert two == ("inconclusive", "inconclusive")  # two seeds: fewer than the minimum of 3
     missing = {v.claim: v.verdict for v in cnn_claims(None)}

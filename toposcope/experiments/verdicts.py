@@ -248,6 +248,9 @@ def _cnn_betti_verdict(betti: pd.DataFrame | None, dataset: str, label: str, lay
     if pairs.empty:
         return make_verdict(claim, paper, "", guard, "", why, "05_cnn")
     ratio, low, high = _paired_mean_ratio(pairs[layout].to_numpy(), pairs["relu"].to_numpy())
+    if guard is None and (pairs[layout] == pairs["relu"]).all():
+        guard = (f"inconclusive: both layouts read the same Betti numbers in every run (kNN k={k}), so nothing "
+                 "falls further; the recipe cannot tell them apart at this scale")  # fmt: skip
     measured = (f"hidden-layer Betti total {pairs[layout].mean():.1f} vs ReLU {pairs['relu'].mean():.1f} (kNN k={k}, "
                 f"epoch {int(totals.epoch.max())}): ratio {ratio:.2f} [95% CI {low:.2f}-{high:.2f}], "
                 f"{len(pairs)} seeds")  # fmt: skip

@@ -1,7 +1,8 @@
 """Betti filter pruning: scoring time, and latency of unpruned vs Betti-pruned vs L1-pruned PaperCNN.
 
 Trains PaperCNN briefly on Fashion-MNIST, times the scoring of every conv filter
-on 500 images, prunes with the paper's rule (Betti number > 300) and with L1 norm
+on 500 images with the literal reading and with the shape criteria (per class), prunes with
+the paper's rule (Betti number > 300) and with L1 norm
 at the same number of filters per layer, and times all three models in one run
 at batch sizes 1 and 256 (CPU, and CUDA when available).
 
@@ -26,6 +27,8 @@ def main() -> None:
     parser.add_argument("--train-images", type=int, default=6000)
     parser.add_argument("--threshold", type=float, default=300)
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats of the scoring")
+    parser.add_argument("--per-class", type=int, nargs="+", default=[50, 100],
+                        help="images per class for the shape criteria")  # fmt: skip
     args = parser.parse_args()
 
     train = ts.fashion_mnist(split="train", limit=args.train_images)
@@ -41,8 +44,16 @@ def main() -> None:
         scores = P.score_filters(model, images, n_samples=500)
         times.append(time.perf_counter() - start)
     n_filters = len(scores)
-    print(f"scoring {n_filters} filters of PaperCNN on 500 images: {min(times):.2f} s "
+    literal = min(times)
+    print(f"scoring {n_filters} filters of PaperCNN on 500 images (literal reading): {literal:.2f} s "
           f"(best of {args.repeats}; {torch.get_num_threads()} threads)")  # fmt: skip
+    for criterion in ("relative", "correlation"):
+        for per_class in args.per_class:
+            start = time.perf_counter()
+            P.shape_scores(model, train, criterion=criterion, per_class=per_class)
+            seconds = time.perf_counter() - start
+            print(f"  {criterion:>11}, {per_class:3d} images per class x 10 classes: {seconds:.2f} s "
+                  f"({seconds / literal:.1f}x the literal reading)")  # fmt: skip
 
     models, plan = P.prune_at_equal_budget(model, scores, images[:1], threshold=args.threshold)
     removed = {layer: len(idxs) for layer, idxs in plan.items()}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toposcope.experiments import analysis, verdicts
+from toposcope.experiments import verdicts
 from toposcope.experiments.rules import direction_rule, size_rule
 from toposcope.experiments.verdicts import report
 
@@ -62,11 +62,7 @@ def test_guards_too_few_seeds_too_many_censored_no_data():
 
 def test_readme_findings_are_the_computed_verdicts():
     """README's findings block must be what the rules compute from the committed results."""
-    mlp = analysis.runs(ROOT / "data/results/mlp_full.jsonl")
-    pruning = analysis.runs(ROOT / "data/results/pruning_fashion_mnist.jsonl")
-    optional = {name: analysis.runs(ROOT / verdicts.RESULTS[name]) if (ROOT / verdicts.RESULTS[name]).exists()
-                else None for name in ("cnn", "sparsity")}  # fmt: skip
-    expected = verdicts.findings_markdown(report(mlp, pruning, optional["cnn"], optional["sparsity"]))
+    expected = verdicts.findings_markdown(report(**verdicts.load_results(ROOT)))
     block = re.search(r"<!-- verdicts:start -->\n(.*?)<!-- verdicts:end -->", (ROOT / "README.md").read_text(), re.S)
     assert block, "README.md lacks the <!-- verdicts:start/end --> block"
     assert block.group(1) == expected, "stale README: run python -m toposcope.experiments.verdicts --readme"

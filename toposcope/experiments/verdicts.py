@@ -7,7 +7,9 @@ replication report chapter shows it, and README's findings are
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +31,7 @@ from .rules import (
 )
 from .survival import restricted_means
 
-__all__ = ["findings_markdown", "report"]
+__all__ = ["findings_markdown", "load_results", "report"]
 
 
 def _paired_mean_ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -381,18 +383,25 @@ RESULTS = {"mlp": "data/results/mlp_full.jsonl", "pruning": "data/results/prunin
            "cnn": "data/results/cnn_full.jsonl", "sparsity": "data/results/sparsity_fashion_mnist.jsonl"}
 
 
+def load_results(root: str | os.PathLike = ".") -> dict[str, pd.DataFrame | None]:
+    """The committed results under ``root`` (the repository), by name of :data:`RESULTS`; ``None`` where absent.
+
+    ``report(**load_results())`` is the report of the committed results.
+    """
+    from .analysis import runs
+
+    files = {name: Path(root) / path for name, path in RESULTS.items()}
+    return {name: runs(path) if path.exists() else None for name, path in files.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the report of the committed results, or (``--readme``) write its findings into README.md."""
     import argparse
-    from pathlib import Path
-
-    from .analysis import runs
 
     parser = argparse.ArgumentParser(description="the paper's claims, judged from the committed results")
     parser.add_argument("--readme", action="store_true", help="rewrite the findings block of README.md")
     args = parser.parse_args(argv)
-    frames = {name: runs(path) if Path(path).exists() else None for name, path in RESULTS.items()}
-    table = report(frames["mlp"], frames["pruning"], frames["cnn"], frames["sparsity"])
+    table = report(**load_results())
     if not args.readme:
         with pd.option_context("display.max_colwidth", 120, "display.width", 250):
             print(table[["claim", "verdict", "measured"]].to_string())

@@ -63,7 +63,7 @@ PRUNING: dict[str, dict[str, Any]] = {
     },
     "full": {
         "train_images": 20_000, "test_images": 10_000, "epochs": 3, "channels": (32, 64, 64), "dense": 64,
-        "n_samples": 500, "rules": ["threshold=300", "ratio=0.25", "ratio=0.5"], "seeds": [0, 1],
+        "n_samples": 500, "rules": ["threshold=300", "ratio=0.25", "ratio=0.5"], "seeds": [0, 1, 2],
         "random_seeds": [0, 1, 2], "finetune_images": 5_000, "finetune_epochs": 1,
     },
 }  # fmt: skip

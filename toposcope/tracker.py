@@ -17,7 +17,7 @@ from ._torch import capture_outputs, forward_batches
 from .activations import TopoSine
 from .topology import betti_numbers
 
-__all__ = ["BettiTracker", "activation_layers"]
+__all__ = ["BettiTracker", "activation_layers", "draw_per_class"]
 
 INPUT, LOGITS = "input", "logits"
 COLUMNS = ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
@@ -32,6 +32,18 @@ def _is_activation(module: nn.Module) -> bool:
 def activation_layers(model: nn.Module) -> list[str]:
     """Names of the activation modules of ``model``, in registration order."""
     return [name for name, m in model.named_modules() if name and _is_activation(m)]
+
+
+def draw_per_class(y: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """Sorted indices of up to ``n`` inputs of each class of labels ``y``, drawn without replacement under ``seed``."""
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in torch.unique(y).tolist():
+        idx = torch.nonzero(y == c).flatten().numpy()
+        if len(idx) > n:
+            idx = rng.choice(idx, size=n, replace=False)
+        keep.append(np.sort(idx))
+    return torch.from_numpy(np.concatenate(keep))
 
 
 class BettiTracker:
@@ -149,14 +161,7 @@ class BettiTracker:
         """Indices of the inputs a profile uses: up to ``samples_per_class`` per class, seeded."""
         if self.samples_per_class is None:
             return torch.arange(len(y))
-        rng = np.random.default_rng(self.seed)
-        keep = []
-        for c in torch.unique(y).tolist():
-            idx = torch.nonzero(y == c).flatten().numpy()
-            if len(idx) > self.samples_per_class:
-                idx = rng.choice(idx, size=self.samples_per_class, replace=False)
-            keep.append(np.sort(idx))
-        return torch.from_numpy(np.concatenate(keep))
+        return draw_per_class(y, self.samples_per_class, self.seed)
 
     def profile(self, X: Any, y: Any, epoch: int | None = None) -> pd.DataFrame:
         """Betti numbers of every tracked layer, per class, for inputs ``X``.

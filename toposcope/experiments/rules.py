@@ -37,6 +37,8 @@ __all__ = [
     "direction_rule",
     "interval",
     "make_verdict",
+    "paired_mean_difference",
+    "paired_mean_ratio",
     "paired_times",
     "runs_of",
     "size_rule",
@@ -126,6 +128,21 @@ def paired_times(frame: pd.DataFrame, layouts: list[str], target: float | None =
         part = part.rename(columns={"time": f"t_{layout}", "reached": f"r_{layout}"})
         wide = part if wide is None else wide.merge(part, on="seed")
     return wide if wide is not None else pd.DataFrame()
+
+
+def paired_mean_ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Ratio of the means of paired samples ``a`` and ``b``, with its paired-bootstrap 95% interval."""
+    idx = np.random.default_rng(0).integers(0, len(a), (N_BOOT, len(a)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = interval(a[idx].mean(1) / b[idx].mean(1))
+    return a.mean() / b.mean(), low, high
+
+
+def paired_mean_difference(diff: np.ndarray) -> tuple[float, float, float]:
+    """Mean of paired differences, with its bootstrap 95% interval."""
+    idx = np.random.default_rng(0).integers(0, len(diff), (N_BOOT, len(diff)))
+    low, high = interval(diff[idx].mean(1))
+    return diff.mean(), low, high
 
 
 def interval(samples: np.ndarray) -> tuple[float, float]:

@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from .._torch import capture_outputs, forward_batches
 from ..memory import check_ripser_memory
-from ..tracker import activation_layers
+from ..tracker import activation_layers, draw_per_class
 from .scores import _images_and_labels, check_layers, score_filters
 
 __all__ = ["CRITERIA", "output_modules", "shape_scores"]
@@ -106,15 +106,6 @@ def relative_bars(D: np.ndarray, tau: float) -> tuple[int, int, float]:
     return h0, h1, scale
 
 
-def _draw(labels: torch.Tensor, per_class: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    keep = []
-    for c in torch.unique(labels).tolist():
-        idx = torch.nonzero(labels == c).flatten().numpy()
-        keep.append(np.sort(rng.choice(idx, size=min(per_class, len(idx)), replace=False)))
-    return np.concatenate(keep)
-
-
 def shape_scores(
     model: nn.Module,
     images: Any,
@@ -170,7 +161,7 @@ def shape_scores(
     images, labels = _images_and_labels(images, labels)
     if labels is None:
         raise ValueError("shape_scores needs labels (per-class clouds): pass labels or a TensorDataset")
-    chosen = _draw(labels, per_class, seed)
+    chosen = draw_per_class(labels, per_class, seed)
     images, labels = images[chosen], labels[chosen]
     if criterion == "literal":
         table = score_filters(model, images, layers=layers, n_samples=len(images), seed=seed, batch_size=batch_size)

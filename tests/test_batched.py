@@ -86,3 +86,18 @@ def test_a_run_does_not_depend_on_the_runs_that_share_its_batch():
         return histories[specs.index(mid)].column("loss")
 
     assert losses(crowd) == losses([mid])  # bit for bit, not approximately
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_training_matches_cpu_and_tracks(rings):
+    # Data and weights stay on the device; results agree with the CPU to rounding.
+    specs = [ts.ModelSpec(ts.get_layout(name), 0) for name in ("relu", "topo_sine_mid")]
+    cpu = train_many(specs, rings.train, rings.test, epochs=2, device="cpu", progress=False)
+    gpu = train_many(specs, rings.train, rings.test, epochs=2, device="cuda", progress=False)
+    for a, b in zip(cpu, gpu, strict=True):
+        assert b.device.startswith("cuda")
+        assert a.column("loss") == pytest.approx(b.column("loss"), rel=1e-3)
+    model = specs[0].build(3, [25] * 9, 2).cuda()
+    ts.fit(model, rings.train, epochs=1, device="cuda", progress=False)
+    profile = ts.BettiTracker(model, samples_per_class=200, n_jobs=2).profile(*rings.train.tensors)
+    assert set(profile.dim) == {0, 1} and (profile.betti >= 0).all()

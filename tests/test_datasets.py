@@ -1,4 +1,6 @@
+import dataclasses
 import gzip
+import hashlib
 import json
 import struct
 from pathlib import Path
@@ -84,6 +86,44 @@ def test_fashion_mnist_reads_idx_files(tmp_path, monkeypatch):
     assert y.tolist() == labels.tolist()
     monkeypatch.setenv("TOPOSCOPE_DATA", str(tmp_path))
     assert len(ts.fashion_mnist(split="test", limit=3)) == 3
+
+
+def _published(tmp_path):
+    """Four small IDX files standing in for the official ones, and archives that point at them by file:// URL."""
+    from toposcope.datasets import Archive
+
+    source = tmp_path / "server"
+    source.mkdir()
+    rng = np.random.default_rng(1)
+    arrays = {"train-images-idx3-ubyte.gz": rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8),
+              "train-labels-idx1-ubyte.gz": rng.integers(0, 10, size=5, dtype=np.uint8),
+              "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8),
+              "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, size=3, dtype=np.uint8)}  # fmt: skip
+    archives = []
+    for name, array in arrays.items():
+        _write_idx(source / name, array)
+        md5 = hashlib.md5((source / name).read_bytes()).hexdigest()
+        archives.append(Archive((source / name).as_uri(), md5, "md5", name))
+    return tuple(archives)
+
+
+def test_fashion_mnist_download_checks_every_file(tmp_path, monkeypatch):
+    from toposcope.datasets import FASHION_MNIST_ARCHIVES, ChecksumError, download_fashion_mnist, fashion
+
+    assert FASHION_MNIST_ARCHIVES[0].digest == "8d4fb7e6c68d591d4c3dfef9ec88bf0d"  # Zalando's MD5
+    archives = _published(tmp_path)
+    root = tmp_path / "data"
+    bad = (*archives[:3], dataclasses.replace(archives[3], digest="0" * 32))
+    with pytest.raises(ChecksumError, match="does not match"):
+        download_fashion_mnist(root, bad, progress=False)
+    assert not (root / "t10k-labels-idx1-ubyte.gz").exists() and not list(root.glob(".*.part"))
+    monkeypatch.setattr(fashion, "FASHION_MNIST_ARCHIVES", archives)
+    test = ts.fashion_mnist(root, split="test", download=True)
+    assert len(test) == 3 and len(ts.fashion_mnist(root, split="train")) == 5
+    with pytest.raises(ValueError, match="needs a folder"):
+        monkeypatch.delenv("TOPOSCOPE_DATA", raising=False)
+        monkeypatch.setattr(fashion, "DEBIAN_FASHION_MNIST", tmp_path / "absent")
+        ts.fashion_mnist(download=True)
 
 
 def test_fashion_mnist_missing_files_explain(tmp_path):

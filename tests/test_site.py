@@ -114,3 +114,16 @@ def test_page_renders(server, browser, page):
     browser.set_window_size(1280, min(int(height), 12000))
     browser.save_screenshot(str(SHOTS / f"{page.replace('/', '_')}.png"))
     browser.set_window_size(1280, 1600)
+
+
+def test_api_reference_covers_every_public_name():
+    import toposcope
+    from toposcope import pruning
+
+    page = SITE / "book" / "api.html"
+    if not page.is_file():
+        _unavailable("the site is not built: run `make book` first")
+    html = page.read_text()
+    names = [f"toposcope.{n}" for n in toposcope.__all__] + [f"toposcope.pruning.{n}" for n in pruning.__all__]
+    missing = [n for n in names if f'id="{n}"' not in html]
+    assert not missing, f"the API page lacks {missing}"

@@ -68,7 +68,23 @@ def test_readme_findings_are_the_computed_verdicts():
     assert block.group(1) == expected, "stale README: run python -m toposcope.experiments.verdicts --readme"
 
 
-@pytest.mark.parametrize("claim_count", [27])
+def test_naitzat_geometry_claims_and_side_by_side_table():
+    relu = [30, 31, 29, 30, 32, 30, 31, 29, 30, 30]
+    naitzat = convergence({"relu": relu, "topo_sine_mid": [40] * 10}, dataset="rings_naitzat")
+    naitzat["target"] = 0.95
+    table = report(convergence({"relu": relu, "topo_sine_mid": [15] * 10}), None, naitzat=naitzat).set_index("claim")
+    row = table.loc["faster convergence: topo_sine_mid on nine rings (Naitzat geometry)"]
+    assert row.verdict == "contradicted" and "to 95%" in row.measured
+    assert table.loc["faster convergence: topo_sine_mid on nine rings"].verdict == "holds"
+    assert table.loc["faster convergence: topo_sine_mid on nine spheres (Naitzat geometry)"].verdict == (
+        "not yet measured")
+    side = verdicts.geometry_table(convergence({"relu": relu, "topo_sine_mid": [15] * 10}), naitzat)
+    assert side.loc["topo_sine_mid", ("nine rings", "clean")].endswith("holds")
+    assert side.loc["topo_sine_mid", ("nine rings", "Naitzat")].startswith("1.3")
+    assert side.loc["topo_sine", ("nine spheres", "Naitzat")] == "not yet measured"
+
+
+@pytest.mark.parametrize("claim_count", [33])
 def test_report_lists_every_claim(claim_count):
     assert len(report(pd.DataFrame(), None)) == claim_count
 

@@ -5,7 +5,8 @@ Public API
 Activations
     :func:`topo_sine`, :class:`TopoSine`, :func:`get_activation`, ``ACTIVATIONS``
 Topology
-    :func:`betti_numbers`, :func:`persistence`, :func:`betti_sensitivity`, :class:`BettiResult`,
+    :func:`betti_numbers`, :func:`betti_numbers_many`, :func:`persistence`, :func:`betti_sensitivity`,
+    :class:`BettiResult`,
     :func:`subsample`, :func:`knn_hop_matrix`, :class:`SubsampleWarning`
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`,
@@ -34,7 +35,7 @@ from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, plot_barcode, plot_betti_epochs, plot_betti_profile
 from .sensitivity import betti_sensitivity, stable_k
-from .topology import BettiResult, betti_numbers, knn_hop_matrix, persistence
+from .topology import BettiResult, betti_numbers, betti_numbers_many, knn_hop_matrix, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
 
@@ -56,6 +57,7 @@ __all__ = [
     "TopoSine",
     "activation_layers",
     "betti_numbers",
+    "betti_numbers_many",
     "betti_sensitivity",
     "book_style",
     "cats_vs_dogs",

@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._torch import capture_outputs, forward_batches
 from .activations import TopoSine
-from .topology import betti_numbers
+from .topology import betti_numbers_many
 
 __all__ = ["BettiTracker", "activation_layers", "draw_per_class"]
 
@@ -77,6 +76,9 @@ class BettiTracker:
         Seed of the draw of inputs.
     progress : bool, default False
         A progress bar over the clouds of a profile.
+    n_jobs : int, default 1
+        Worker processes computing the clouds of a profile at once (see
+        :func:`toposcope.betti_numbers_many`); ``-1`` uses every core.
     **betti_kwargs
         Passed to :func:`toposcope.betti_numbers` (``method``, ``k``, ``scale``,
         ``max_points``...).
@@ -105,6 +107,7 @@ class BettiTracker:
         batch_size: int = 4096,
         seed: int = 0,
         progress: bool = False,
+        n_jobs: int = 1,
         **betti_kwargs: Any,
     ) -> None:
         if not isinstance(model, nn.Module):
@@ -136,6 +139,7 @@ class BettiTracker:
         self.batch_size = batch_size
         self.seed = seed
         self.progress = progress
+        self.n_jobs = n_jobs
         self.betti_kwargs = betti_kwargs
         self.records: list[dict[str, Any]] = []
 
@@ -192,17 +196,20 @@ class BettiTracker:
         acts, logits = self.activations(X[chosen])
         split = y[chosen] if self.labels == "true" else logits.argmax(1)
         groups = [(c, split == c) for c in torch.unique(split).tolist()] if self.per_class else [("all", None)]
-        rows = []
-        jobs = [(li, name, c, mask) for li, name in enumerate(self.layers) for c, mask in groups]
-        for li, name, c, mask in tqdm(jobs, desc="Betti numbers", disable=not self.progress, leave=False):
-            cloud = acts[name] if mask is None else acts[name][mask]
-            if len(cloud) < 2:
-                warnings.warn(f"class {c!r} has {len(cloud)} input(s): no Betti numbers for it", stacklevel=2)
-                continue
-            if not torch.isfinite(cloud).all():
-                raise ValueError(f"layer {name!r} outputs NaN or inf for class {c!r}: no topology to compute "
-                                 "(diverged weights, or non-finite inputs)")  # fmt: skip
-            result = betti_numbers(cloud, maxdim=self.maxdim, **self.betti_kwargs)
+        rows, jobs = [], []
+        for li, name in enumerate(self.layers):
+            for c, mask in groups:
+                cloud = acts[name] if mask is None else acts[name][mask]
+                if len(cloud) < 2:
+                    warnings.warn(f"class {c!r} has {len(cloud)} input(s): no Betti numbers for it", stacklevel=2)
+                    continue
+                if not torch.isfinite(cloud).all():
+                    raise ValueError(f"layer {name!r} outputs NaN or inf for class {c!r}: no topology to compute "
+                                     "(diverged weights, or non-finite inputs)")  # fmt: skip
+                jobs.append((li, name, c, cloud))
+        results = betti_numbers_many([job[3] for job in jobs], n_jobs=self.n_jobs, progress=self.progress,
+                                     maxdim=self.maxdim, **self.betti_kwargs)  # fmt: skip
+        for (li, name, c, _), result in zip(jobs, results, strict=True):
             for dim, b in enumerate(result.betti):
                 rows.append(
                     {"epoch": epoch, "layer": name, "layer_index": li, "class": c,

@@ -1,4 +1,4 @@
-"""Fashion-MNIST from local IDX files (the Debian package, or the four official .gz files)."""
+"""Fashion-MNIST from local IDX files (the Debian package, or the four official .gz files, downloaded and checked)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-__all__ = ["DEBIAN_FASHION_MNIST", "FASHION_MNIST_CLASSES", "fashion_mnist", "read_idx"]
+from .archives import Archive, fetch
+
+__all__ = [
+    "DEBIAN_FASHION_MNIST",
+    "FASHION_MNIST_ARCHIVES",
+    "FASHION_MNIST_CLASSES",
+    "download_fashion_mnist",
+    "fashion_mnist",
+    "read_idx",
+]
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -23,6 +32,17 @@ _FASHION_FILES = {
 }
 _FASHION_MEAN, _FASHION_STD = 0.2860, 0.3530  # of the training images scaled to [0, 1]
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+_FASHION_URL = "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"
+FASHION_MNIST_ARCHIVES = tuple(
+    Archive(_FASHION_URL + name, md5, "md5", name)
+    for name, md5 in (
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    )
+)
+"""The four official files and the MD5 checksums Zalando Research publishes for them."""
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -60,12 +80,26 @@ def _find_idx(root: Path, stem: str) -> Path | None:
     return None
 
 
+def download_fashion_mnist(root: str | os.PathLike, archives: tuple[Archive, ...] = FASHION_MNIST_ARCHIVES, *,
+                           progress: bool = True) -> Path:  # fmt: skip
+    """Fetch the four official ``.gz`` files into ``root``, each checked against its published MD5; return ``root``.
+
+    Files already there with the right checksum are kept.  Raises
+    :class:`~toposcope.datasets.ChecksumError` (and keeps nothing) on a mismatch,
+    ``OSError`` without a network.
+    """
+    for archive in archives:
+        fetch(archive, root, progress=progress)
+    return Path(root)
+
+
 def fashion_mnist(
     root: str | os.PathLike | None = None,
     split: str = "train",
     *,
     normalize: bool = True,
     limit: int | None = None,
+    download: bool = False,
 ) -> TensorDataset:
     """Fashion-MNIST (Xiao et al. 2017) from local IDX files.
 
@@ -84,6 +118,9 @@ def fashion_mnist(
         standard deviation 0.3530.  ``False`` keeps [0, 1].
     limit : int, optional
         Keep only the first ``limit`` images.
+    download : bool, default False
+        If the files are not found, fetch them into ``root`` (or
+        ``$TOPOSCOPE_DATA/fashion-mnist``) with :func:`download_fashion_mnist`.
 
     Returns
     -------
@@ -107,10 +144,15 @@ def fashion_mnist(
     else:
         candidates = [DEBIAN_FASHION_MNIST]
     image_stem, label_stem = _FASHION_FILES[split]
-    for folder in candidates:
-        images, labels = _find_idx(folder, image_stem), _find_idx(folder, label_stem)
-        if images and labels:
-            break
+    found = [(_find_idx(f, image_stem), _find_idx(f, label_stem)) for f in candidates]
+    found = [pair for pair in found if all(pair)]
+    if not found and download:
+        if root is None and not os.environ.get("TOPOSCOPE_DATA"):
+            raise ValueError("download=True needs a folder: pass root=... or set TOPOSCOPE_DATA")
+        folder = download_fashion_mnist(candidates[-1], FASHION_MNIST_ARCHIVES)
+        found = [(_find_idx(folder, image_stem), _find_idx(folder, label_stem))]
+    if found:
+        images, labels = found[0]
     else:
         looked = ", ".join(str(c) for c in candidates)
         raise FileNotFoundError(

@@ -1,10 +1,12 @@
-"""The synthetic data sets: nine rings and nine spheres.
+"""The synthetic data sets: nine rings and nine spheres, in two geometries.
 
-The synthetic sets follow the geometry of Naitzat, Zhitnikov & Lim (JMLR 2020),
-data sets D-II and D-III, re-implemented from their description: points are
-placed *evenly* (equally spaced angles, Fibonacci spheres) and then jittered, so
-that the fixed-scale Betti numbers of :func:`toposcope.betti_numbers` resolve
-the true topology of every class.
+``geometry="clean"`` (the default) is a teaching version of Naitzat, Zhitnikov &
+Lim's (JMLR 2020) data sets D-II and D-III: thin rings and single spheres, points
+placed *evenly* (equally spaced angles, Fibonacci spheres) and lightly jittered,
+so that the fixed-scale Betti numbers of :func:`toposcope.betti_numbers` read the
+true topology of every class.  ``geometry="naitzat"`` is their own geometry
+(:mod:`toposcope.datasets.naitzat`): thick, noisy bands of two circles and doubled
+spheres, harder to classify and harder to read.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ import torch
 from torch.utils.data import TensorDataset
 
 from ..shapes import sphere
+from . import naitzat
 
-__all__ = ["Split", "nine_rings", "nine_spheres"]
+__all__ = ["GEOMETRIES", "Split", "nine_rings", "nine_spheres"]
+
+GEOMETRIES = ("clean", "naitzat")
+"""The geometries of :func:`nine_rings` and :func:`nine_spheres`."""
 
 # Centres of the nine groups: the origin and the eight corners of a cube.
 _CORNERS = np.array([[0, 0, 0]] + [[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
@@ -59,6 +65,17 @@ def _check_positive(**values: float) -> None:
             raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
 
 
+def _check_geometry(geometry: str, noise: float | None, **clean_only: float | None) -> None:
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"unknown geometry {geometry!r}; choose from {GEOMETRIES}")
+    if noise is not None:
+        _check_positive(noise=noise)
+    given = [name for name, value in clean_only.items() if value is not None]
+    if geometry == "naitzat" and given:
+        raise ValueError(f"{', '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} to geometry='clean'; "
+                         "the 'naitzat' geometry has fixed radii and centres")  # fmt: skip
+
+
 def _rotation(rng: np.random.Generator) -> np.ndarray:
     q, r = np.linalg.qr(rng.normal(size=(3, 3)))
     q = q * np.sign(np.diag(r))
@@ -69,12 +86,13 @@ def nine_rings(
     n_train: int = 16_000,
     n_test: int = 2_000,
     *,
-    radius: float = 1.0,
-    noise: float = 0.05,
-    spacing: float = 3.0,
+    geometry: str = "clean",
+    radius: float | None = None,
+    noise: float | None = None,
+    spacing: float | None = None,
     seed: int = 0,
 ) -> Split:
-    """Nine pairs of interlocked rings in 3-D, one ring of each pair per class.
+    """Nine pairs of interlocked rings in 3-D, one ring (or band) of each pair per class.
 
     Geometry: nine pairs centred at the origin and at the corners of the cube
     ``[-spacing, spacing]^3``.  In a pair, ring A lies in the xy-plane centred at
@@ -91,13 +109,26 @@ def nine_rings(
     coordinates are finally divided by ``spacing + 1.5 * radius`` so that they lie
     in about ``[-1, 1]``.
 
+    ``geometry="naitzat"`` builds Naitzat et al.'s D-II instead (see
+    :mod:`toposcope.datasets.naitzat`): each class of a pair is a thick band made
+    of two concentric circles (radii 2.5 and 2.2) with uniform noise of half-width
+    ``noise`` (0.7) on every coordinate, scaled per coordinate to ``[-1, 1]``.  Its
+    true topology is also ``(9, 9)`` per class, but the bands are hard to read at a
+    fixed scale and close to their neighbours.
+
     Parameters
     ----------
     n_train, n_test : int
         Sizes of the two splits (the paper's 16,000 and 2,000 by default).  All
         points are drawn together and split at random.
-    radius, noise, spacing : float
-        Ring radius, relative jitter and distance of the cube corners.
+    geometry : {"clean", "naitzat"}, default "clean"
+        ``"clean"`` reads its true Betti numbers with the default recipe and teaches
+        well; ``"naitzat"`` is the data the paper trained on.
+    radius, spacing : float, optional
+        Ring radius (1.0) and distance of the cube corners (3.0); ``"clean"`` only.
+    noise : float, optional
+        Relative Gaussian jitter (``"clean"``, default 0.05) or half-width of the
+        uniform noise (``"naitzat"``, default 0.7).
     seed : int
         Seed of the jitter and of the split: the same seed gives the same data.
 
@@ -107,11 +138,18 @@ def nine_rings(
         ``(train, test)``, each a ``TensorDataset`` of float32 points ``(n, 3)``
         and int64 labels ``(n,)``.
     """
-    _check_sizes(n_train, n_test, 18 * 3)
-    _check_positive(radius=radius, noise=noise, spacing=spacing)
+    _check_sizes(n_train, n_test, 36 * 3)
+    _check_geometry(geometry, noise, radius=radius, spacing=spacing)
+    rng = np.random.default_rng(seed)
+    if geometry == "naitzat":
+        X, y = naitzat.rings_points(n_train + n_test, naitzat.RING_NOISE if noise is None else noise, rng)
+        return _split(X, y, n_train, n_test, rng)
+    radius = 1.0 if radius is None else radius
+    noise = 0.05 if noise is None else noise
+    spacing = 3.0 if spacing is None else spacing
+    _check_positive(radius=radius, spacing=spacing)
     if radius <= 0:
         raise ValueError(f"radius must be positive; got {radius}")
-    rng = np.random.default_rng(seed)
     points, labels = [], []
     for pair, (count_a, count_b) in enumerate(_counts(n_train + n_test, 18).reshape(9, 2)):
         centre = _CORNERS[pair] * spacing
@@ -132,9 +170,10 @@ def nine_spheres(
     n_train: int = 16_000,
     n_test: int = 2_000,
     *,
-    radii: tuple[float, float, float] = (0.5, 1.0, 2.0),
-    noise: float = 0.01,
-    spacing: float = 3.0,
+    geometry: str = "clean",
+    radii: tuple[float, float, float] | None = None,
+    noise: float | None = None,
+    spacing: float | None = None,
     seed: int = 0,
 ) -> Split:
     """Nine groups of three concentric spheres in 3-D.
@@ -151,15 +190,24 @@ def nine_spheres(
     noise of standard deviation ``noise`` times the sphere's radius.  Coordinates
     are divided by ``spacing + radii[2]`` to lie in about ``[-1, 1]``.
 
+    ``geometry="naitzat"`` builds Naitzat et al.'s D-III instead (see
+    :mod:`toposcope.datasets.naitzat`): the middle and outer spheres are doubled
+    (radii 1 and 1.05, 2 and 2.05), so class 0 holds 2/5 of the points; the
+    lattices are not rotated nor jittered (``noise`` 0 by default) and every
+    coordinate is scaled to ``[-1, 1]``.  Betti numbers are the same.
+
     Parameters
     ----------
     n_train, n_test : int
         Sizes of the two splits (16,000 and 2,000 by default), drawn together
         and split at random.
-    radii : (float, float, float)
-        Inner, middle and outer radius, increasing.
-    noise, spacing : float
-        Relative radial jitter and distance of the cube corners.
+    geometry : {"clean", "naitzat"}, default "clean"
+    radii : (float, float, float), optional
+        Inner, middle and outer radius, increasing (0.5, 1, 2); ``"clean"`` only.
+    noise : float, optional
+        Relative radial jitter (0.01 for ``"clean"``, 0 for ``"naitzat"``).
+    spacing : float, optional
+        Distance of the cube corners (3.0); ``"clean"`` only.
     seed : int
         Seed of rotations, jitter and split.
 
@@ -169,11 +217,18 @@ def nine_spheres(
         ``(train, test)`` ``TensorDataset`` objects of float32 points ``(n, 3)``
         and int64 labels.
     """
-    _check_sizes(n_train, n_test, 27 * 4)
-    _check_positive(noise=noise, spacing=spacing)
+    _check_sizes(n_train, n_test, 45 * 4)
+    _check_geometry(geometry, noise, radii=radii, spacing=spacing)
+    rng = np.random.default_rng(seed)
+    if geometry == "naitzat":
+        X, y = naitzat.spheres_points(n_train + n_test, noise or 0.0, rng)
+        return _split(X, y, n_train, n_test, rng)
+    radii = (0.5, 1.0, 2.0) if radii is None else radii
+    noise = 0.01 if noise is None else noise
+    spacing = 3.0 if spacing is None else spacing
+    _check_positive(spacing=spacing)
     if not (0 < radii[0] < radii[1] < radii[2]):
         raise ValueError(f"radii must be positive and increasing; got {radii}")
-    rng = np.random.default_rng(seed)
     points, labels = [], []
     for group, counts in enumerate(_counts(n_train + n_test, 27).reshape(9, 3)):
         centre = _CORNERS[group] * spacing

@@ -52,8 +52,23 @@ MLP: dict[str, dict[str, Any]] = {
         "fashion": {"train": 20_000, "test": 10_000, "epochs": 10, "seeds": [0, 1, 2, 3, 4],
                     "widths": {"narrow": [25] * 9, "wide": [500] * 3}},
     },
+    "naitzat": {
+        "sizes": {"rings_naitzat": (16_000, 2000), "spheres_naitzat": (16_000, 2000)}, "seeds": list(range(10)),
+        "activations": ["relu", "topo_sine_mid", "topo_sine_mid_relu", "topo_sine", "topo_sine_relu"],
+        "convergence_extra": {"layouts": ["relu", "topo_sine_mid", "topo_sine_mid_relu"], "seeds": list(range(25))},
+        "epochs": 60, "epochs_by_dataset": {"spheres_naitzat": 100}, "target": 0.99,
+        "targets": {"rings_naitzat": 0.95}, "lr": 3e-3, "batch_size": 128,
+    },
 }  # fmt: skip
-"""Sizes of :mod:`toposcope.experiments.mlp`."""
+"""Sizes of :mod:`toposcope.experiments.mlp`.
+
+``"naitzat"`` re-runs the convergence experiment (``--only convergence``) on Naitzat
+et al.'s geometry.  Its rings overlap where neighbouring bands meet: a
+15-nearest-neighbour classifier fitted on the 16,000 training points scores 0.98 on
+the test points, and four trial MLPs plateaued at 0.975-0.98 training accuracy, so a
+99% target would time nothing but censoring.  The target there is 95%, fixed from
+that ceiling before the runs; the spheres keep 99% with a longer budget (100 epochs)
+to keep censoring low."""
 
 PRUNING: dict[str, dict[str, Any]] = {
     "smoke": {

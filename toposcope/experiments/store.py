@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultStore", "plain"]
+__all__ = ["ResultStore", "plain", "run_key"]
 
 
 def plain(value: Any) -> Any:
@@ -60,7 +60,8 @@ def plain(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in a result ({value!r:.60}); convert it to numbers first")
 
 
-def _key(params: Mapping[str, Any]) -> str:
+def run_key(params: Mapping[str, Any]) -> str:
+    """The key a run is stored and claimed under: its parameters as canonical JSON."""
     return json.dumps(plain(params), sort_keys=True)
 
 
@@ -146,12 +147,12 @@ class ResultStore:
                 record = json.loads(line)
             except ValueError:
                 raise ValueError(f"{self.path}:{n} is not valid JSON") from None
-            self._records.setdefault(_key(record["params"]), record)
+            self._records.setdefault(run_key(record["params"]), record)
         self._offset += end
         self._lines += data[:end].count(b"\n")
 
     def __contains__(self, params: Mapping[str, Any]) -> bool:
-        return _key(params) in self._records
+        return run_key(params) in self._records
 
     def __len__(self) -> int:
         return len(self._records)
@@ -168,7 +169,7 @@ class ResultStore:
         """
         record = {"params": plain(params), "result": plain(result)}
         line = json.dumps(record, allow_nan=False) + "\n"
-        key = _key(params)
+        key = run_key(params)
         with self._locked():
             self._read_new()
             if key not in self._records:
@@ -200,7 +201,7 @@ class ResultStore:
                 self._release(key)
 
     def _try_claim(self, params: Mapping[str, Any]) -> bool:
-        key = _key(params)
+        key = run_key(params)
         if key in self._records or key in self._claims:
             return False
         folder = self.path.with_name(self.path.name + ".claims")

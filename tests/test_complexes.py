@@ -1,0 +1,83 @@
+"""The two engines of flag_complex_betti agree; many clouds at once give what one at a time gives."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+import toposcope as ts
+from toposcope import shapes
+from toposcope.complexes import flag_complex_betti
+
+KNOWN = [
+    (shapes.circle(300, noise=0.02), 1, (1, 1)),
+    (np.r_[shapes.circle(200), shapes.circle(200, centre=(5, 0))], 1, (2, 2)),
+    (shapes.clusters(4, 150, 3), 1, (4, 0)),
+    (shapes.sphere(800), 2, (1, 0, 1)),
+    (shapes.torus(), 2, (1, 2, 1)),
+]
+
+
+@pytest.mark.parametrize(("X", "maxdim", "expected"), KNOWN)
+@pytest.mark.parametrize("engine", ["ripser", "gudhi", "auto"])
+def test_engines_read_known_shapes(X, maxdim, expected, engine):
+    assert ts.betti_numbers(X, maxdim=maxdim, engine=engine).betti == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(30, 400), st.integers(2, 5), st.integers(3, 16), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_gudhi_collapse_gives_ripser_numbers(n, d, k, hops, seed):
+    # Random clouds make complexes with spurious loops and voids: a good test of exactness.
+    X = np.random.default_rng(seed).normal(size=(n, d))
+    edges = ts.knn_hop_matrix(X, k=min(k, n), max_hops=hops)
+    assert flag_complex_betti(edges, 2, "gudhi") == flag_complex_betti(edges, 2, "ripser")
+
+
+def test_graph_without_edges_and_dimension_zero():
+    empty = sparse.coo_matrix((5, 5))
+    for engine in ("ripser", "gudhi"):
+        assert flag_complex_betti(empty, 1, engine) == (5, 0)
+    path = sparse.coo_matrix((np.ones(3), ([0, 1, 2], [1, 2, 3])), shape=(5, 5))
+    assert flag_complex_betti(path, 0) == (2,)
+
+
+def test_bad_arguments():
+    edges = sparse.coo_matrix((np.ones(1), ([0], [1])), shape=(2, 2))
+    with pytest.raises(ValueError, match="engine"):
+        flag_complex_betti(edges, 1, "dionysus")
+    with pytest.raises(ValueError, match="square scipy sparse"):
+        flag_complex_betti(np.ones((2, 2)), 1)
+    with pytest.raises(ValueError, match="maxdim"):
+        flag_complex_betti(edges, -1)
+    with pytest.raises(ValueError, match="engine"):
+        ts.betti_numbers(shapes.circle(50), engine="fast")
+
+
+def test_many_clouds_in_workers_match_one_by_one():
+    clouds = [X for X, _, _ in KNOWN]
+    serial = [ts.betti_numbers(X, maxdim=2).betti for X in clouds]
+    assert [r.betti for r in ts.betti_numbers_many(clouds, maxdim=2, n_jobs=2)] == serial
+    with pytest.raises(ValueError, match="n_jobs"):
+        ts.betti_numbers_many(clouds, n_jobs=0)
+
+
+def test_warnings_of_workers_reach_the_caller():
+    small = [shapes.circle(20), shapes.circle(25)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ts.betti_numbers_many(small, n_jobs=2)
+    assert sum(issubclass(w.category, ts.SmallCloudWarning) for w in caught) == 2
+
+
+def test_tracker_in_workers_gives_the_serial_profile():
+    import torch
+
+    X, y = ts.nine_rings(1200, 0, seed=0).train.tensors
+    torch.manual_seed(0)
+    model = ts.MLP(3, hidden=[8, 8])
+    serial = ts.BettiTracker(model, samples_per_class=300).profile(X, y)
+    parallel = ts.BettiTracker(model, samples_per_class=300, n_jobs=2).profile(X, y)
+    assert serial.equals(parallel)

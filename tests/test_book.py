@@ -68,7 +68,17 @@ def test_runner_injects_profile(tmp_path):
     path = _notebook(tmp_path, ("assert profile == 'full'", []))
     seconds, attempts = execute_chapter(path, tmp_path / "out.ipynb", profile="full", kernel=KERNEL)
     assert attempts == 1 and seconds > 0
-    assert (tmp_path / "out.ipynb").is_file()
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    injected = [c for c in out.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "remove-cell" in injected[0].metadata["tags"]  # plumbing, not shown
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_setup_cell_is_folded(chapter):
+    cells = _cells(chapter)
+    after = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])) + 1
+    setup = next(c for c in cells[after:] if c["cell_type"] == "code")
+    assert "import" in "".join(setup["source"]) and "hide-input" in setup["metadata"].get("tags", [])
 
 
 def test_runner_names_the_failing_cell(tmp_path):

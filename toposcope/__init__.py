@@ -9,7 +9,7 @@ Topology
     :class:`BettiResult`,
     :func:`subsample`, :func:`knn_hop_matrix`, :class:`SubsampleWarning`
 Tracking
-    :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`,
+    :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`, :func:`frames_html`,
     :func:`plot_betti_epochs`, :func:`plot_barcode`
 Pruning
     ``toposcope.pruning`` (:func:`~toposcope.pruning.score_filters`,
@@ -33,7 +33,7 @@ from .datasets import cats_vs_dogs, cifar10, fashion_mnist, nine_rings, nine_sph
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
-from .plotting import book_style, plot_barcode, plot_betti_epochs, plot_betti_profile
+from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
 from .sensitivity import betti_sensitivity, stable_k
 from .topology import BettiResult, betti_numbers, betti_numbers_many, knn_hop_matrix, persistence
 from .tracker import BettiTracker, activation_layers
@@ -67,6 +67,7 @@ __all__ = [
     "evaluate",
     "fashion_mnist",
     "fit",
+    "frames_html",
     "get_activation",
     "get_layout",
     "knn_hop_matrix",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["book_style", "plot_barcode", "plot_betti_epochs", "plot_betti_profile"]
+__all__ = ["book_style", "frames_html", "plot_barcode", "plot_betti_epochs", "plot_betti_profile"]
 
 BOOK_STYLE = {"figure.dpi": 90, "axes.spines.top": False, "axes.spines.right": False}
 
@@ -129,3 +129,60 @@ def plot_barcode(dgms, ax=None, title: str | None = None, max_bars: int = 60):
     ax.set_title(title or "Barcode")
     ax.legend(fontsize="small", loc="lower right")
     return ax
+
+
+def frames_html(draw, name: str, values, fixed: dict | None = None, *, dpi: int = 80) -> str:
+    """An explorer that needs no kernel: one figure per value of a parameter, and a slider that swaps them.
+
+    Every frame is drawn now (``draw(**{name: value}, **fixed)`` must return a
+    matplotlib figure, which is closed after), stored as a PNG in the returned
+    HTML, and shown by a few lines of JavaScript when the slider moves, so the
+    explorer works on a static page.  Display it with ``IPython.display.HTML``.
+
+    Parameters
+    ----------
+    draw : callable
+        Keyword arguments -> ``matplotlib.figure.Figure``.
+    name : str
+        The parameter the slider moves.
+    values : sequence
+        Its values, in slider order (at least 2).
+    fixed : dict, optional
+        The other arguments of ``draw``.
+    dpi : int, default 80
+
+    Returns
+    -------
+    str
+        A ``<div class="toposcope-frames">`` with the slider, the image and the script.
+    """
+    import base64
+    import html
+    import io
+    import json
+    import uuid
+
+    import matplotlib.pyplot as plt
+
+    values = list(values)
+    if len(values) < 2:
+        raise ValueError(f"need at least 2 values to slide over; got {values}")
+    frames = []
+    for value in values:
+        fig = draw(**{name: value}, **(fixed or {}))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        frames.append(base64.b64encode(buffer.getvalue()).decode())
+    uid = f"frames-{uuid.uuid4().hex[:12]}"
+    labels = [str(v) for v in values]
+    return (
+        f'<div class="toposcope-frames" id="{uid}">'
+        f'<label>{html.escape(name)}: <input type="range" min="0" max="{len(values) - 1}" step="1" value="0">'
+        f" <output>{html.escape(labels[0])}</output></label> <small>(precomputed: works without a kernel)</small>"
+        f'<br><img alt="{html.escape(name)} explorer" style="max-width:100%" src="data:image/png;base64,{frames[0]}">'
+        f"<script>(function(){{var f={json.dumps(frames)},l={json.dumps(labels)};"
+        f'var r=document.getElementById("{uid}"),s=r.querySelector("input"),i=r.querySelector("img"),'
+        f'o=r.querySelector("output");s.addEventListener("input",function(){{'
+        f'i.src="data:image/png;base64,"+f[s.value];o.textContent=l[s.value];}});}})();</script></div>'
+    )

@@ -150,6 +150,7 @@ def execute_chapter(
         try:
             pm.execute_notebook(str(chapter), str(output), parameters={"profile": profile}, kernel_name=kernel,
                                 cwd=str(chapter.parent), progress_bar=False, timeout_func=cell_timeout)  # fmt: skip
+            _hide_injected(output)
             return time.perf_counter() - start, attempt
         except PapermillExecutionError as err:
             cell = _failed_cell(output)
@@ -168,6 +169,18 @@ def execute_chapter(
         except Exception as err:  # a missing kernel, a broken environment: still one clear line
             raise ChapterError(f"{chapter}: {type(err).__name__}: {str(err)[:300]}") from None
     raise AssertionError("unreachable")
+
+
+def _hide_injected(output: Path) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell``: plumbing, not part of the chapter."""
+    import nbformat
+
+    nb = nbformat.read(output, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, output)
 
 
 def _failed_cell(output: Path):

@@ -30,7 +30,7 @@ def _unavailable(reason: str):
 
 
 def _pages() -> list[str]:
-    return ["book/intro", *[str(c.with_suffix("")) for c in chapters(ROOT)]]
+    return ["book/intro", *[str(c.with_suffix("")) for c in chapters(ROOT)], "book/api"]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -59,6 +59,7 @@ def browser(tmp_path_factory):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                  "--window-size=1280,1600", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
@@ -94,7 +95,7 @@ def test_page_renders(server, browser, page):
     if "$" in source:
         _wait(browser, "return document.querySelectorAll('mjx-container').length > 0")
 
-    if page != "book/intro":
+    if notebook.exists():
         # Every figure is a loaded image of non-zero size.
         _wait(browser, "return Array.from(document.images).every(i => i.complete)")
         images = browser.execute_script(
@@ -128,6 +129,10 @@ def test_page_renders(server, browser, page):
             assert image.get_attribute("src") != before, f"{page}: explorer {n} did not change its picture"
             browser.save_screenshot(str(SHOTS / f"{name}_explorer{n}_after.png"))
         browser.execute_script("window.scrollTo(0, 0)")
+
+    # Zero console errors: a failing script, a missing font or file is a broken page.
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, f"{page}: browser console errors {errors}"
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     height = browser.execute_script("return document.body.scrollHeight")

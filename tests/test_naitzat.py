@@ -97,3 +97,18 @@ def test_naitzat_profile_targets():
     assert {g.dataset: g.target for g in groups} == {"rings_naitzat": 0.95, "spheres_naitzat": 0.99}
     assert max(len(g.seeds) for g in groups if "relu" in g.layouts and "topo_sine_mid" in g.layouts) >= 25
     assert {g.epochs for g in groups if g.dataset == "spheres_naitzat"} == {100}
+
+
+def test_committed_readings_back_what_chapter_1_says():
+    from pathlib import Path
+
+    table = geometry.load_readings(Path(__file__).resolve().parents[1] / "data/results/geometry_readings.csv")
+    rings = table[(table.dataset == "rings") & (table.geometry == "naitzat") & (table.sampling == "all")]
+    assert {b[0] for b in rings[rings.noise == 0.7].betti} <= {2, 3, 4}  # no k reads nine bands
+    assert rings[(rings.noise == 0.0) & (rings.k == 30)].matches.all()
+    clean = table[(table.dataset == "rings") & (table.geometry == "clean") & (table.k == 14)]
+    assert clean.matches.all()  # whole class and the 1,000-point draws
+    spheres = table[table.dataset == "spheres"]
+    draws = spheres[(spheres.label == 1) & (spheres.sampling != "all") & (spheres.k == 14)]
+    assert all(b[0] <= 2 for b in draws.betti)  # class 1 from 1,000 points: one or two components
+    assert spheres[(spheres.sampling == "all") & (spheres.k == 30)].matches.all()

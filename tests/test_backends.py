@@ -43,6 +43,9 @@ def test_bad_backend_and_broken_cell(tmp_path):
 @pytest.fixture
 def local_ray():
     ray = pytest.importorskip("ray")
+    import sys
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()

@@ -130,6 +130,13 @@ def test_page_renders(server, browser, page):
             browser.save_screenshot(str(SHOTS / f"{name}_explorer{n}_after.png"))
         browser.execute_script("window.scrollTo(0, 0)")
 
+    # Code cells fit the page: no horizontal scroll bar at 1280 px (code is at most 79 columns).
+    wide = browser.execute_script(
+        "return Array.from(document.querySelectorAll('div.cell_input pre'))"
+        ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText.split('\\n')[0])"
+    )
+    assert not wide, f"{page}: code cells wider than the page: {wide}"
+
     # Zero console errors: a failing script, a missing font or file is a broken page.
     errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, f"{page}: browser console errors {errors}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from ..layouts import get_layout
 from ..models import PaperCNN
 from ..tracker import BettiTracker
 from ..training import fit
+from .backends import Cell, add_backend_arguments, run_cells
 from .profiles import CNN as PROFILES
 from .profiles import check_names
 from .store import ResultStore
@@ -122,9 +124,21 @@ def train_run(params: dict[str, Any], train: TensorDataset, test: TensorDataset,
     }  # fmt: skip
 
 
+def _run_work(todo: list[dict[str, Any]], *, train, test, cfg: dict[str, Any], device: str,
+              progress: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """One grid cell: train and profile the one run of ``todo``; its result."""
+    (params,) = todo
+    result = train_run(params, train, test, cfg, device=device, progress=False)
+    if progress:
+        print(f"  {params['dataset']} {params['activation']} seed {params['seed']}: test accuracy "
+              f"{result['final_test_acc']:.3f}, {result['seconds']:.0f} s", flush=True)  # fmt: skip
+    return [result]
+
+
 def run(profile: str = "smoke", out: str | Path | None = None, *, datasets: Sequence[str] = DATASETS,
-        device: str = "auto", progress: bool = True,
-        data_root: dict[str, str | None] | None = None) -> ResultStore:  # fmt: skip
+        device: str = "auto", progress: bool = True, data_root: dict[str, str | None] | None = None,
+        backend: str = "local", address: str | None = None, num_cpus: float = 1,
+        num_gpus: float = 0) -> ResultStore:  # fmt: skip
     """Run (or resume) the CNN experiment of a profile on every data set whose files are present.
 
     Parameters
@@ -139,11 +153,14 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, datasets: Sequ
     progress : bool, default True
     data_root : dict, optional
         Folder per data set name (default: each loader's own default).
+    backend, address, num_cpus, num_gpus
+        Where the runs go (see :func:`~toposcope.experiments.backends.run_cells`).
     """
     check_names("profile", [profile], PROFILES)
     check_names("data set(s)", datasets, DATASETS)
     cfg = PROFILES[profile]
     store = ResultStore(out or f"data/results/cnn_{profile}.jsonl")
+    cells = []
     for dataset in datasets:
         try:
             train, test = load(dataset, cfg, (data_root or {}).get(dataset))
@@ -152,16 +169,10 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, datasets: Sequ
             continue
         base = {"experiment": "cnn", "profile": profile, "dataset": dataset, "epochs": cfg["epochs"],
                 "lr": cfg["lr"], "batch_size": cfg["batch_size"], "train_images": len(train)}  # fmt: skip
-        for seed in cfg["seeds"]:
-            for layout in cfg["layouts"]:
-                params = {**base, "activation": layout, "seed": seed}
-                with store.claim([params]) as todo:
-                    if todo:
-                        result = train_run(params, train, test, cfg, device=device, progress=False)
-                        store.add(params, result)
-                        if progress:
-                            print(f"  {dataset} {layout} seed {seed}: test accuracy {result['final_test_acc']:.3f}, "
-                                  f"{result['seconds']:.0f} s", flush=True)  # fmt: skip
+        work = partial(_run_work, train=train, test=test, cfg=cfg, device=device, progress=progress)
+        cells += [Cell([{**base, "activation": layout, "seed": seed}], work)
+                  for seed in cfg["seeds"] for layout in cfg["layouts"]]  # fmt: skip
+    run_cells(store, cells, backend, address=address, num_cpus=num_cpus, num_gpus=num_gpus)
     return store
 
 
@@ -173,9 +184,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     for name in DATASETS:
         parser.add_argument(f"--{name.replace('_', '-')}-root", help=f"folder of the {name} files")
+    add_backend_arguments(parser)
     args = parser.parse_args(argv)
     roots = {name: getattr(args, f"{name}_root") for name in DATASETS}
-    store = run(args.profile, args.out, datasets=args.datasets, device=args.device, data_root=roots)
+    store = run(args.profile, args.out, datasets=args.datasets, device=args.device, data_root=roots,
+                backend=args.backend, address=args.address, num_cpus=args.num_cpus,
+                num_gpus=args.num_gpus)  # fmt: skip
     from .analysis import cnn_accuracy, runs
 
     with pd.option_context("display.width", 160):

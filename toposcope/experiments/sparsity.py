@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from .._torch import random_subset
 from ..datasets import fashion_mnist
 from ..measure import compare
 from ..training import fit
+from .backends import Cell, add_backend_arguments, run_cells
 from .cnn import build_cnn
 from .profiles import SPARSITY as PROFILES
 from .profiles import check_names, experiment_parser
@@ -138,30 +140,46 @@ def _run_one(layout: str, seed: int, cfg: dict[str, Any], train: TensorDataset, 
             "train_seconds": trained}  # fmt: skip
 
 
+def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train, tune, test,
+              progress: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """One grid cell: the one (layout, seed) run of ``todo``; its result."""
+    (params,) = todo
+    return [_run_one(params["activation"], params["seed"], cfg, train, tune, test, progress)]
+
+
 def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str | None = None,
-        progress: bool = True) -> ResultStore:  # fmt: skip
-    """Run (or resume) the sparsity experiment of a profile; return the store (one line per layout and seed)."""
+        progress: bool = True, backend: str = "local", address: str | None = None, num_cpus: float = 1,
+        num_gpus: float = 0) -> ResultStore:  # fmt: skip
+    """Run (or resume) the sparsity experiment of a profile; return the store (one line per layout and seed).
+
+    ``backend``, ``address``, ``num_cpus`` and ``num_gpus`` say where the runs go (see
+    :func:`~toposcope.experiments.backends.run_cells`).
+    """
     check_names("profile", [profile], PROFILES)
     cfg = PROFILES[profile]
     store = ResultStore(Path(out) if out else Path(f"data/results/sparsity_{profile}.jsonl"))
     train_all = fashion_mnist(data_root, split="train")
     test = random_subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
+    cells = []
     for seed in cfg["seeds"]:
         train = random_subset(train_all, cfg["train_images"], seed=seed)
         tune = random_subset(train_all, cfg["finetune_images"], seed=1000 + seed)
+        work = partial(_run_work, cfg=cfg, train=train, tune=tune, test=test, progress=progress)
         for layout in cfg["layouts"]:
             params = {"experiment": "sparsity", "profile": profile, "dataset": "fashion_mnist",
                       "activation": layout, "seed": seed, "epochs": cfg["epochs"],
                       "train_images": cfg["train_images"]}  # fmt: skip
-            with store.claim([params]) as todo:
-                if todo:
-                    store.add(params, _run_one(layout, seed, cfg, train, tune, test, progress))
+            cells.append(Cell([params], work))
+    run_cells(store, cells, backend, address=address, num_cpus=num_cpus, num_gpus=num_gpus)
     return store
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = experiment_parser(__doc__, PROFILES, "sparsity").parse_args(argv)
-    store = run(args.profile, args.out, data_root=args.data_root)
+    parser = experiment_parser(__doc__, PROFILES, "sparsity")
+    add_backend_arguments(parser)
+    args = parser.parse_args(argv)
+    store = run(args.profile, args.out, data_root=args.data_root, backend=args.backend, address=args.address,
+                num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
     from .analysis import sparsity_auc, sparsity_rows
 
     with pd.option_context("display.width", 160):

@@ -35,9 +35,10 @@ from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
 from .sensitivity import betti_sensitivity, stable_k
-from .topology import BettiResult, betti_numbers, betti_numbers_many, knn_hop_matrix, persistence
+from .topology import BettiResult, betti_numbers, knn_hop_matrix, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
+from .workers import betti_numbers_many
 
 __version__ = "0.1.0"
 

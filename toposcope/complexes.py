@@ -54,7 +54,11 @@ def check_complex_memory(edges: sparse.spmatrix, maxdim: int) -> None:
 
     Raises ``MemoryError`` (see :func:`toposcope.memory.check_ripser_memory`).
     """
-    graph = _graph(edges)
+    _check_graph_memory(_graph(edges), maxdim)
+
+
+def _check_graph_memory(graph: sparse.coo_matrix, maxdim: int) -> None:
+    """:func:`check_complex_memory` of a graph already in :func:`_graph`'s form."""
     n = graph.shape[0]
     if maxdim < 2:
         check_ripser_memory(n, graph.nnz, 0.0, maxdim, dense=False)
@@ -128,7 +132,7 @@ def flag_complex_betti(edges: sparse.spmatrix, maxdim: int, engine: str = "auto"
     if maxdim == 0:  # the connected components of the graph: no complex to build
         return (int(connected_components(graph, directed=False)[0]),)
     if engine == "gudhi":
-        check_complex_memory(graph, 1)  # the collapse holds the graph only
+        _check_graph_memory(graph, 1)  # the collapse holds the graph only
         graph = _collapsed(graph)
-    check_complex_memory(graph, maxdim)
+    _check_graph_memory(graph, maxdim)
     return _ripser_betti(graph, maxdim)

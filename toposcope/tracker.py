@@ -14,7 +14,7 @@ from torch import nn
 
 from ._torch import capture_outputs, forward_batches
 from .activations import TopoSine
-from .topology import betti_numbers_many
+from .workers import betti_numbers_many
 
 __all__ = ["BettiTracker", "activation_layers", "draw_per_class"]
 

@@ -33,7 +33,16 @@ import numpy as np
 
 from ..shapes import sphere
 
-__all__ = ["CENTRES", "RING_NOISE", "XY_IS_CLASS_1", "max_abs_scale", "ring_groups", "rings_points", "spheres_points"]
+__all__ = [
+    "CENTRES",
+    "RING_NOISE",
+    "XY_IS_CLASS_1",
+    "max_abs_scale",
+    "near_equal_counts",
+    "ring_groups",
+    "rings_points",
+    "spheres_points",
+]
 
 CENTRES = np.array([[0, 0, 0]] + [[x, y, z] for x in (-3, 3) for y in (-3, 3) for z in (-3, 3)], dtype=float)
 """The nine group centres: the origin and the corners of ``[-3, 3]^3``."""
@@ -48,7 +57,8 @@ _RING_RADII = (2.5, 2.2)
 _SPHERE_RADII = ((1.0, 1.05), (2.0, 2.05, 0.5))  # class 0, class 1
 
 
-def _counts(total: int, parts: int) -> np.ndarray:
+def near_equal_counts(total: int, parts: int) -> np.ndarray:
+    """Split ``total`` into ``parts`` near-equal integer counts (the larger ones first)."""
     base, extra = divmod(total, parts)
     return np.array([base + (i < extra) for i in range(parts)])
 
@@ -60,7 +70,7 @@ def max_abs_scale(X: np.ndarray) -> np.ndarray:
 
 def ring_groups(total: int) -> np.ndarray:
     """The group (index into :data:`CENTRES`) of each of the ``total`` points of :func:`rings_points`."""
-    return np.repeat(np.arange(9), _counts(total, 36).reshape(9, 4).sum(axis=1))
+    return np.repeat(np.arange(9), near_equal_counts(total, 36).reshape(9, 4).sum(axis=1))
 
 
 def rings_points(total: int, noise: float, rng: np.random.Generator, *, scale: bool = True
@@ -71,7 +81,7 @@ def rings_points(total: int, noise: float, rng: np.random.Generator, *, scale: b
     skips the max-abs scaling.
     """
     points, labels = [], []
-    counts = _counts(total, 36).reshape(9, 2, 2)
+    counts = near_equal_counts(total, 36).reshape(9, 2, 2)
     for centre, per_class in zip(CENTRES, counts, strict=True):
         xy_label = int(tuple(centre.astype(int)) in XY_IS_CLASS_1)
         for plane, per_circle in enumerate(per_class):  # plane 0: xy band, plane 1: xz band
@@ -95,7 +105,7 @@ def spheres_points(total: int, noise: float, rng: np.random.Generator) -> tuple[
     relative standard deviation.
     """
     points, labels = [], []
-    counts = _counts(total, 45).reshape(9, 5)
+    counts = near_equal_counts(total, 45).reshape(9, 5)
     radii = [(label, r) for label, group in enumerate(_SPHERE_RADII) for r in group]
     for centre, per_sphere in zip(CENTRES, counts, strict=True):
         for (label, r), count in zip(radii, per_sphere, strict=True):

@@ -36,12 +36,6 @@ class Split(NamedTuple):
     test: TensorDataset
 
 
-def _counts(total: int, parts: int) -> np.ndarray:
-    """Split ``total`` into ``parts`` near-equal integer counts."""
-    base, extra = divmod(total, parts)
-    return np.array([base + (i < extra) for i in range(parts)])
-
-
 def _split(X: np.ndarray, y: np.ndarray, n_train: int, n_test: int, rng: np.random.Generator) -> Split:
     order = rng.permutation(len(X))
     X = torch.as_tensor(X[order], dtype=torch.float32)
@@ -113,8 +107,9 @@ def nine_rings(
     :mod:`toposcope.datasets.naitzat`): each class of a pair is a thick band made
     of two concentric circles (radii 2.5 and 2.2) with uniform noise of half-width
     ``noise`` (0.7) on every coordinate, scaled per coordinate to ``[-1, 1]``.  Its
-    true topology is also ``(9, 9)`` per class, but the bands are hard to read at a
-    fixed scale and close to their neighbours.
+    nominal topology is also ``(9, 9)`` per class, but at the default noise the bands
+    of one class in neighbouring pairs touch, so no fixed scale reads nine of them
+    (see :func:`toposcope.experiments.geometry.band_gaps`).
 
     Parameters
     ----------
@@ -151,7 +146,8 @@ def nine_rings(
     if radius <= 0:
         raise ValueError(f"radius must be positive; got {radius}")
     points, labels = [], []
-    for pair, (count_a, count_b) in enumerate(_counts(n_train + n_test, 18).reshape(9, 2)):
+    counts = naitzat.near_equal_counts(n_train + n_test, 18).reshape(9, 2)
+    for pair, (count_a, count_b) in enumerate(counts):
         centre = _CORNERS[pair] * spacing
         for ring, count in enumerate((count_a, count_b)):
             t = np.linspace(0.0, 2 * np.pi, count, endpoint=False) + rng.uniform(0, 2 * np.pi)
@@ -230,7 +226,7 @@ def nine_spheres(
     if not (0 < radii[0] < radii[1] < radii[2]):
         raise ValueError(f"radii must be positive and increasing; got {radii}")
     points, labels = [], []
-    for group, counts in enumerate(_counts(n_train + n_test, 27).reshape(9, 3)):
+    for group, counts in enumerate(naitzat.near_equal_counts(n_train + n_test, 27).reshape(9, 3)):
         centre = _CORNERS[group] * spacing
         for shell, (r, count) in enumerate(zip(radii, counts, strict=True)):
             unit = sphere(count, rotation=_rotation(rng))

@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats of the scoring")
     parser.add_argument("--per-class", type=int, nargs="+", default=[50, 100],
                         help="images per class for the shape criteria")  # fmt: skip
+    parser.add_argument("--n-jobs", type=int, default=2, help="worker processes for the shape criteria")
     args = parser.parse_args()
 
     train = ts.fashion_mnist(split="train", limit=args.train_images)
@@ -50,10 +51,10 @@ def main() -> None:
     for criterion in ("relative", "correlation"):
         for per_class in args.per_class:
             start = time.perf_counter()
-            P.shape_scores(model, train, criterion=criterion, per_class=per_class)
+            P.shape_scores(model, train, criterion=criterion, per_class=per_class, n_jobs=args.n_jobs)
             seconds = time.perf_counter() - start
-            print(f"  {criterion:>11}, {per_class:3d} images per class x 10 classes: {seconds:.2f} s "
-                  f"({seconds / literal:.1f}x the literal reading)")  # fmt: skip
+            print(f"  {criterion:>11}, {per_class:3d} images per class x 10 classes, {args.n_jobs} workers: "
+                  f"{seconds:.2f} s ({seconds / literal:.1f}x the literal reading)")  # fmt: skip
 
     models, plan = P.prune_at_equal_budget(model, scores, images[:1], threshold=args.threshold)
     removed = {layer: len(idxs) for layer, idxs in plan.items()}

@@ -104,8 +104,10 @@ def test_sparsity_auc_is_the_mean_accuracy_over_the_fractions():
         {"activation": "relu", "seed": 0, "criterion": "a", "fraction": 0.5, "finetune_epochs": 0, "accuracy": 0.7},
         {"activation": "relu", "seed": 0, "criterion": "a", "fraction": 1.0, "finetune_epochs": 0, "accuracy": 0.5},
     ])  # fmt: skip
-    auc = analysis.sparsity_auc(rows)
-    assert np.isclose(auc.loc[("relu", 0, "a"), "mean"], (0.8 * 0.5 + 0.6 * 0.5) / 1.0)
+    both = pd.concat([rows.assign(scope="layer"), rows.assign(scope="global", accuracy=rows.accuracy - 0.1)])
+    auc = analysis.sparsity_auc(both)
+    assert np.isclose(auc.loc[("relu", "layer", 0, "a"), "mean"], (0.8 * 0.5 + 0.6 * 0.5) / 1.0)
+    assert np.isclose(auc.loc[("relu", "global", 0, "a"), "mean"], (0.7 * 0.5 + 0.5 * 0.5) / 1.0)  # own start
 
 
 def test_partial_correlation_removes_a_shared_cause():

@@ -52,10 +52,14 @@ def test_sparsity_experiment_smoke_and_resume(tmp_path):
     cfg = sparsity.PROFILES["smoke"]
     rows = analysis.sparsity_rows(store.frame())
     pruned = rows[rows.criterion != "unpruned"]
-    assert set(pruned.criterion) == set(sparsity.BETTI_CRITERIA) | set(sparsity.TP_CRITERIA)
-    assert len(pruned) == len(set(pruned.criterion)) * len(cfg["fractions"]) * 2
-    # equal budget: at one fraction every criterion leaves the same number of parameters
-    assert (pruned.groupby(["fraction", "finetune_epochs"]).params.nunique() == 1).all()
+    layer, spread = pruned[pruned.scope == "layer"], pruned[pruned.scope == "global"]
+    assert set(layer.criterion) == set(sparsity.BETTI_CRITERIA) | set(sparsity.TP_CRITERIA)
+    assert set(spread.criterion) == set(layer.criterion) | set(sparsity.GLOBAL_CRITERIA)
+    assert len(pruned) == (len(set(layer.criterion)) + len(set(spread.criterion))) * len(cfg["fractions"]) * 2
+    # equal budget: at one fraction every criterion leaves the same number of parameters (per layer)
+    assert (layer.groupby(["fraction", "finetune_epochs"]).params.nunique() == 1).all()
+    tuned = pruned[pruned.finetune_epochs > 0]  # to convergence: at most the budget, best epoch kept
+    assert (tuned.epochs_run <= cfg["finetune_epochs"]).all() and (tuned.epoch_kept <= tuned.epochs_run).all()
     auc = analysis.sparsity_auc(rows)
     assert auc["mean"].between(0, 1).all()
     filters = pd.DataFrame(store.frame().iloc[0]["filters"])

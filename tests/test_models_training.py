@@ -90,3 +90,24 @@ def test_fit_bad_input():
         ts.fit(model, (X, torch.zeros(10, dtype=torch.long)), optimizer="lbfgs", progress=False)
     with pytest.raises(ValueError, match="target_accuracy"):
         ts.fit(model, (X, torch.zeros(10, dtype=torch.long)), target_accuracy=95, progress=False)
+
+
+@pytest.mark.parametrize("patience", [1, 3])
+def test_fit_with_patience_stops_and_keeps_the_best_epoch(patience):
+    """Held-out labels that are pure noise: the held-out accuracy soon stops improving."""
+    data = ts.nine_rings(400, 0, seed=0)
+    X = torch.randn(200, 3, generator=torch.Generator().manual_seed(1))
+    noise = (X, torch.randint(0, 2, (200,), generator=torch.Generator().manual_seed(2)))
+    torch.manual_seed(0)
+    model = ts.MLP(3, hidden=[16] * 2)
+    before = ts.evaluate(model, noise)
+    h = ts.fit(model, data.train, noise, epochs=60, lr=1e-2, patience=patience, progress=False)
+    accs = [before, *h.column("test_acc")]
+    assert len(h.records) < 60
+    assert h.best_epoch == accs.index(max(accs))  # the first epoch of the best held-out accuracy
+    assert len(h.records) == h.best_epoch + patience  # stopped `patience` epochs after it
+    assert ts.evaluate(model, noise) == max(accs)  # and the model holds that epoch's weights
+    with pytest.raises(ValueError, match="patience needs held-out data"):
+        ts.fit(model, data.train, epochs=1, patience=2, progress=False)
+    with pytest.raises(ValueError, match="patience must be a positive integer"):
+        ts.fit(model, data.train, noise, epochs=1, patience=0, progress=False)

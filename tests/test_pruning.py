@@ -1,9 +1,12 @@
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch_pruning as tp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import toposcope as ts
 from toposcope import pruning as P
@@ -215,9 +218,10 @@ def test_shape_criteria_ignore_a_filters_magnitude(trained, criterion):
     assert before.score.tolist() == after.score.tolist()
     assert np.allclose(after.rms[:4], 5 * before.rms[:4])
     literal = {"layers": ["conv1"], "per_class": 8, "criterion": "literal"}
-    assert P.shape_scores(model, images, labels, **literal).score.tolist() != P.shape_scores(
-        louder, images, labels, **literal
-    ).score.tolist()
+    assert (
+        P.shape_scores(model, images, labels, **literal).score.tolist()
+        != P.shape_scores(louder, images, labels, **literal).score.tolist()
+    )
 
 
 def test_shape_scores_read_the_activation_output_and_validate(trained):
@@ -244,3 +248,46 @@ def test_relative_bars_on_known_shapes():
     h0, h1, scale = relative_bars(cdist(three, three), tau=3.0)
     assert (h0, h1) == (3, 3) and scale > 0  # three circles far apart: three pieces, three loops
     assert relative_bars(np.zeros((5, 5)), tau=3.0) == (1, 0, 0.0)  # one repeated point
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(4, 40), dim=st.integers(1, 30), tau=st.floats(0.5, 6.0))
+def test_relative_bars_shortcuts_are_exact(seed, n, dim, tau):
+    """The components count and the enclosing-radius shortcut give what full persistence gives."""
+    from ripser import ripser
+    from scipy.spatial.distance import cdist
+
+    from toposcope.pruning.shape import relative_bars
+
+    x = np.random.default_rng(seed).normal(size=(n, dim))
+    D = cdist(x, x)
+    h0, h1, scale = relative_bars(D, tau)
+    dgms = ripser(D, maxdim=1, distance_matrix=True)["dgms"]
+    cut = tau * scale
+    assert h0 == int(np.sum(dgms[0][:, 1] > cut))  # the infinite bar included
+    assert h1 == int(np.sum(dgms[1][:, 1] - dgms[1][:, 0] > cut))
+
+
+def test_shape_scores_same_in_worker_processes(trained):
+    model, images, labels = trained
+    kwargs = {"layers": ["conv0"], "per_class": 6, "criterion": "correlation"}
+    alone = P.shape_scores(model, images, labels, **kwargs)
+    pd.testing.assert_frame_equal(alone, P.shape_scores(model, images, labels, n_jobs=2, **kwargs))
+    with pytest.raises(ValueError, match="n_jobs must be"):
+        P.shape_scores(model, images, labels, n_jobs=0, **kwargs)
+
+
+def test_global_scope_ranks_the_whole_network_and_caps_each_layer():
+    scores = pd.DataFrame({"layer": ["a"] * 4 + ["b"] * 6, "filter": [*range(4), *range(6)],
+                           "score": [9, 8, 7, 6, 1, 2, 3, 4, 5, 0]})  # fmt: skip
+    assert P.select_filters(scores, ratio=0.3, scope="global") == {"a": [0, 1, 2]}  # the three best of ten
+    assert P.select_filters(scores, ratio=0.3) == {"a": [0], "b": [4]}  # per layer: the best of each
+    # half the network: a may lose at most floor(0.75 * 4) = 3, so b's two best come next (4 and 3)
+    assert P.select_filters(scores, ratio=0.5, scope="global", max_layer_ratio=0.75) == {"a": [0, 1, 2],
+                                                                                        "b": [3, 4]}  # fmt: skip
+    with pytest.raises(ValueError, match="scope must be"):
+        P.select_filters(scores, ratio=0.3, scope="network")
+    with pytest.raises(ValueError, match="give ratio="):
+        P.select_filters(scores, threshold=3, scope="global")
+    with pytest.raises(ValueError, match="max_layer_ratio"):
+        P.select_filters(scores, ratio=0.3, scope="global", max_layer_ratio=1.0)

@@ -77,7 +77,8 @@ def test_naitzat_geometry_claims_and_side_by_side_table():
     assert row.verdict == "contradicted" and "to 95%" in row.measured
     assert table.loc["faster convergence: topo_sine_mid on nine rings"].verdict == "holds"
     assert table.loc["faster convergence: topo_sine_mid on nine spheres (Naitzat geometry)"].verdict == (
-        "not yet measured")
+        "not yet measured"
+    )
     side = verdicts.geometry_table(convergence({"relu": relu, "topo_sine_mid": [15] * 10}), naitzat)
     assert side.loc["topo_sine_mid", ("nine rings", "clean")].endswith("holds")
     assert side.loc["topo_sine_mid", ("nine rings", "Naitzat")].startswith("1.3")
@@ -89,15 +90,30 @@ def test_report_lists_every_claim(claim_count):
     assert len(report(pd.DataFrame(), None)) == claim_count
 
 
-def sparsity_runs(betti_accuracy: float, random_accuracy: float, seeds: int = 3) -> pd.DataFrame:
-    """Sparsity results where, after fine-tuning, the relative criterion and random keep the given accuracies."""
+def sparsity_runs(betti_accuracy: float, random_accuracy: float, seeds: int = 3,
+                  global_accuracy: float | None = None) -> pd.DataFrame:  # fmt: skip
+    """Sparsity results where, after fine-tuning, the relative criterion and random keep the given accuracies
+    (and, with ``global_accuracy``, a global scope where the relative criterion keeps that much)."""
     runs = []
     for seed in range(seeds):
-        rows = [{"criterion": c, "fraction": f, "finetune_epochs": 1, "accuracy": acc + 0.001 * seed,
-                 "latency_ms_b256": 5.0 * (1 - f / 2)}
-                for c, acc in (("relative", betti_accuracy), ("random", random_accuracy)) for f in (0.5, 1.0)]
+        rows = [
+            {
+                "criterion": c,
+                "fraction": f,
+                "finetune_epochs": 1,
+                "accuracy": acc + 0.001 * seed,
+                "latency_ms_b256": 5.0 * (1 - f / 2),
+            }
+            for c, acc in (("relative", betti_accuracy), ("random", random_accuracy))
+            for f in (0.5, 1.0)
+        ]
         rows += [{**r, "finetune_epochs": 0} for r in rows]
-        rows += [{"criterion": "literal", "fraction": 0.5, "finetune_epochs": 0, "accuracy": 0.5,
+        rows = [{**r, "scope": "layer"} for r in rows]
+        if global_accuracy is not None:
+            rows += [{**r, "scope": "global", "accuracy": global_accuracy + 0.001 * seed}
+                     for r in rows if r["criterion"] == "relative"]  # fmt: skip
+            rows += [{**r, "scope": "global"} for r in rows if r["criterion"] == "random" and r["scope"] == "layer"]
+        rows += [{"criterion": "literal", "scope": "layer", "fraction": 0.5, "finetune_epochs": 0, "accuracy": 0.5,
                   "latency_ms_b256": 2.5 + 0.1 * seed}]  # fmt: skip
         runs.append({"experiment": "sparsity", "activation": "relu", "seed": seed, "rows": rows,
                      "unpruned": {"accuracy": 0.9, "latency_ms_b256": 5.0}})  # fmt: skip
@@ -113,3 +129,9 @@ def test_criterion_and_speed_claims_from_sparsity_results():
     few = report(None, None, None, sparsity_runs(0.8, 0.6, seeds=2)).set_index("claim")
     assert few.loc["relative Betti criterion keeps more accuracy than random pruning"].verdict == "inconclusive"
     assert few.loc["relative Betti criterion keeps more accuracy than l1 pruning"].verdict == "not yet measured"
+    scoped = report(None, None, None, sparsity_runs(0.8, 0.6, global_accuracy=0.5)).set_index("claim")
+    assert scoped.loc["relative Betti criterion keeps more accuracy than random pruning"].verdict == "holds"
+    assert scoped.loc["relative Betti criterion keeps more accuracy than random pruning, global"].verdict == (
+        "contradicted"
+    )
+    assert scoped.loc["Betti pruning gives a faster model"].verdict == "holds"  # read at the per-layer scope

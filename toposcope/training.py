@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class History:
         First epoch whose test accuracy reached ``target_accuracy``.
     device : str
         Where the model was trained.
+    best_epoch : int or None
+        With ``patience``: the epoch of highest test accuracy, whose weights the
+        model holds at the end (0: the weights before training).
     """
 
     records: list[dict[str, Any]] = field(default_factory=list)
@@ -48,6 +52,7 @@ class History:
     epoch_reached: int | None = None
     test_epoch_reached: int | None = None
     device: str = "cpu"
+    best_epoch: int | None = None
 
     def log(self, record: dict[str, Any]) -> None:
         """Append one evaluated epoch's record and note the first epochs that reach the target.
@@ -89,6 +94,7 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     callbacks: Sequence[Callback] = (),
+    patience: int | None = None,
 ) -> History:
     """Train a classifier with cross-entropy and return its history.
 
@@ -120,12 +126,22 @@ def fit(
         Each is called as ``callback(model, epoch, record)`` after every epoch
         (epoch 0 is called once before training), e.g. a
         :meth:`toposcope.BettiTracker.callback`.
+    patience : int, optional
+        Train to convergence: stop once the test accuracy (of ``test``, which is
+        then required: pass held-out data, not the data you report on) has not
+        improved for ``patience`` epochs in a row, and give the model back the
+        weights of its best epoch (``History.best_epoch``; 0 when training never
+        beat the starting weights).  ``epochs`` is then the most it trains.
 
     Returns
     -------
     History
     """
     check_training_args(epochs, batch_size, lr, target_accuracy)
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"patience must be a positive integer; got {patience!r}")
+    if patience is not None and test is None:
+        raise ValueError("patience needs held-out data to watch: pass test=")
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}")
     dev = resolve_device(device)
@@ -140,6 +156,8 @@ def fit(
     history = History(target_accuracy=target_accuracy, device=str(dev))
     for cb in callbacks:
         cb(model, 0, {})
+    if patience is not None:
+        best = (evaluate(model, test_t, device=dev), 0, copy.deepcopy(model.state_dict()))
     start = time.perf_counter()
     bar = tqdm(range(1, epochs + 1), desc="training", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
@@ -157,7 +175,15 @@ def fit(
             cb(model, epoch, record)
         if stop_at_target and history.epoch_reached == epoch:
             break
+        if patience is not None:
+            if record["test_acc"] > best[0]:
+                best = (record["test_acc"], epoch, copy.deepcopy(model.state_dict()))
+            elif epoch - best[1] >= patience:
+                break
     bar.close()
+    if patience is not None:
+        model.load_state_dict(best[2])
+        history.best_epoch = best[1]
     return history
 
 

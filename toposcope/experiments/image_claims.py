@@ -138,6 +138,7 @@ def faster_claim(rows: pd.DataFrame, fraction: float = 0.5) -> Verdict:
     why = "rule: CI of pruned / unpruned latency (batch 256) below 1 holds, above 1 contradicted"
     if rows.empty:
         return make_verdict(claim, paper, "", "not yet measured", "", "", "04_pruning")
+    rows = rows[rows.scope == "layer"]
     base = rows[rows.criterion == "unpruned"].set_index(["activation", "seed"]).latency_ms_b256
     cut = rows[(rows.criterion == "literal") & (rows.fraction == fraction) & (rows.finetune_epochs == 0)]
     ratio = (cut.set_index(["activation", "seed"]).latency_ms_b256 / base).dropna().to_numpy()
@@ -154,17 +155,27 @@ def criterion_claims(rows: pd.DataFrame) -> list[Verdict]:
 
     Paired over trained models (layout x seed): the area under accuracy-vs-fraction-removed after
     fine-tuning; the ratio baseline / Betti criterion below 1 (CI) holds, above 1 contradicted.
+    One claim per criterion and baseline at the per-layer budget, and again (named "..., global")
+    where the runs also pruned the network globally.
     ``rows``: the sparsity results as :func:`sparsity_rows` gives them.
     """
-    areas = sparsity_areas(rows) if len(rows) else pd.DataFrame(columns=["finetune_epochs"])
+    areas = sparsity_areas(rows) if len(rows) else pd.DataFrame(columns=["scope", "finetune_epochs"])
+    verdicts = []
+    for scope in ["layer", *sorted(set(areas.scope) - {"layer"})]:
+        verdicts += _criterion_claims(areas[areas.scope == scope], "" if scope == "layer" else f", {scope}")
+    return verdicts
+
+
+def _criterion_claims(areas: pd.DataFrame, suffix: str) -> list[Verdict]:
+    """:func:`criterion_claims` of one scope (``areas`` from :func:`sparsity_areas`)."""
     tuned = areas[areas.finetune_epochs == areas.finetune_epochs.max()]
     verdicts = []
     for criterion in ("literal", "relative", "correlation"):
         for baseline in ("random", "l1"):
-            claim = f"{criterion} Betti criterion keeps more accuracy than {baseline} pruning"
+            claim = f"{criterion} Betti criterion keeps more accuracy than {baseline} pruning{suffix}"
             paper = "(extension) Betti-chosen filters matter less than others"
             why = f"rule: CI of AUC({baseline}) / AUC({criterion}) below 1 holds, above 1 contradicted"
-            if rows.empty:
+            if areas.empty:
                 verdicts.append(make_verdict(claim, paper, "", "not yet measured", "", "", "04_pruning"))
                 continue
             pairs = tuned.pivot_table(index=["activation", "seed"], columns="criterion", values="auc")

@@ -103,16 +103,27 @@ three seeds are complete before the fourth starts."""
 SPARSITY: dict[str, dict[str, Any]] = {
     "smoke": {
         "train_images": 1024, "test_images": 500, "epochs": 1, "seeds": [0], "layouts": ["relu"],
-        "per_class": 10, "tau": 3.0, "fractions": [0.25, 0.5], "finetune_images": 512, "finetune_epochs": 1,
-        "latency_repeats": 3,
+        "per_class": 10, "tau": 3.0, "fractions": [0.25, 0.5], "scopes": ["layer", "global"],
+        "finetune_images": 512, "held_out_images": 256, "finetune_epochs": 2, "patience": 1, "latency_repeats": 3,
     },
     "full": {
         "train_images": 30_000, "test_images": 5000, "epochs": 5, "seeds": [0, 1, 2],
         "layouts": ["relu", "topo_sine_mid"], "per_class": 50, "tau": 3.0, "fractions": [0.1, 0.3, 0.5, 0.7],
         "finetune_images": 5000, "finetune_epochs": 1, "latency_repeats": 10,
     },
+    "converged": {
+        "train_images": 59_000, "test_images": 5000, "epochs": 4, "seeds": [0, 1, 2],
+        "layouts": ["relu", "topo_sine_mid"], "per_class": 50, "tau": 3.0, "fractions": [0.1, 0.3, 0.5, 0.7],
+        "scopes": ["layer", "global"], "finetune_images": 2000, "held_out_images": 1000, "finetune_epochs": 6,
+        "patience": 2, "latency_repeats": 5,
+    },
 }  # fmt: skip
-"""Sizes of :mod:`toposcope.experiments.sparsity` (``"full"`` sized for a 2-core CPU session)."""
+"""Sizes of :mod:`toposcope.experiments.sparsity` (``"full"`` and ``"converged"`` sized for a 2-core CPU
+session).  ``"full"`` fine-tunes each pruned model one epoch and prunes each layer alike;
+``"converged"`` trains on every training image but ``held_out_images``, fine-tunes to convergence
+(at most ``finetune_epochs``, stopping after ``patience`` epochs without gain on the held-out
+images, which are neither trained on nor reported on) and prunes per layer and globally
+(``scopes``)."""
 
 CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
     "topology": {

@@ -68,50 +68,57 @@ def sparsity_rows(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``activation, seed, criterion, fraction, finetune_epochs, accuracy, params, bytes,
-        latency_ms_b1, latency_ms_b256, unpruned_accuracy``; the unpruned model of each run
-        appears as criterion ``"unpruned"`` at fraction 0.
+        ``activation, seed, criterion, scope, fraction, finetune_epochs, accuracy, params, bytes,
+        latency_ms_b1, latency_ms_b256, unpruned_accuracy`` (and ``epochs_run, epoch_kept`` where
+        the fine-tuning ran to convergence); the unpruned model of each run appears as criterion
+        ``"unpruned"`` at fraction 0, once per scope.  Runs that pruned each layer alike only
+        (the ``"full"`` profile) read as scope ``"layer"``.
     """
     parts = []
     for run in frame[frame.experiment == "sparsity"].itertuples():
         ids = {"activation": run.activation, "seed": run.seed, "unpruned_accuracy": run.unpruned["accuracy"]}
-        base = {**run.unpruned, "criterion": "unpruned", "fraction": 0.0, "finetune_epochs": 0, **ids}
-        parts += [pd.DataFrame(run.rows).assign(**ids), pd.DataFrame([base])]
+        rows = pd.DataFrame(run.rows)
+        if "scope" not in rows:
+            rows["scope"] = "layer"
+        base = [{**run.unpruned, "criterion": "unpruned", "scope": scope, "fraction": 0.0, "finetune_epochs": 0, **ids}
+                for scope in rows.scope.unique()]  # fmt: skip
+        parts += [rows.assign(**ids), pd.DataFrame(base)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def sparsity_areas(rows: pd.DataFrame) -> pd.DataFrame:
-    """Area under accuracy-vs-fraction-removed of every (activation, seed, fine-tuning, criterion) curve.
+    """Area under accuracy-vs-fraction-removed of every (activation, seed, scope, fine-tuning, criterion) curve.
 
     Each curve starts at its run's unpruned model (fraction 0) and is integrated with the
     trapezoid rule, divided by the largest fraction: the mean accuracy over the range of
-    fractions.  Higher is better; every criterion is measured at the same fractions (the
-    same parameter budget).
+    fractions.  Higher is better; every criterion is measured at the same fractions: at
+    scope ``"layer"`` the same parameter budget, at scope ``"global"`` the same number of
+    filters (each criterion chooses which layers lose them; ``params`` says what remains).
 
     Returns
     -------
     pandas.DataFrame
-        ``activation, seed, finetune_epochs, criterion, auc``.
+        ``activation, seed, scope, finetune_epochs, criterion, auc``.
     """
+    keys = ["activation", "seed", "scope", "finetune_epochs", "criterion"]
     pruned = rows[rows.criterion != "unpruned"]
     records = []
-    for (activation, seed, epochs, criterion), curve in pruned.groupby(
-        ["activation", "seed", "finetune_epochs", "criterion"]
-    ):
-        start = rows[(rows.criterion == "unpruned") & (rows.activation == activation) & (rows.seed == seed)]
+    for (activation, seed, scope, epochs, criterion), curve in pruned.groupby(keys):
+        start = rows[(rows.criterion == "unpruned") & (rows.activation == activation) & (rows.seed == seed)
+                     & (rows.scope == scope)]  # fmt: skip
         curve = pd.concat([start, curve]).sort_values("fraction")
         x, y = curve.fraction.to_numpy(float), curve.accuracy.to_numpy(float)
         area = float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / x.max())
-        records.append({"activation": activation, "seed": seed, "finetune_epochs": epochs, "criterion": criterion,
-                        "auc": area})  # fmt: skip
-    return pd.DataFrame(records, columns=["activation", "seed", "finetune_epochs", "criterion", "auc"])
+        records.append(dict(zip(keys, (activation, seed, scope, epochs, criterion), strict=True)) | {"auc": area})
+    return pd.DataFrame(records, columns=[*keys, "auc"])
 
 
 def sparsity_auc(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std and count over seeds of :func:`sparsity_areas` per (activation, fine-tuning, criterion), best first."""
-    table = sparsity_areas(rows).groupby(["activation", "finetune_epochs", "criterion"]).auc
-    return table.agg(["mean", "std", "count"]).sort_values(["activation", "finetune_epochs", "mean"],
-                                                            ascending=[True, True, False])  # fmt: skip
+    """Mean, std and count over seeds of :func:`sparsity_areas` per (activation, scope, fine-tuning, criterion),
+    best first."""
+    keys = ["activation", "scope", "finetune_epochs"]
+    table = sparsity_areas(rows).groupby([*keys, "criterion"]).auc
+    return table.agg(["mean", "std", "count"]).sort_values([*keys, "mean"], ascending=[True, True, True, False])
 
 
 def partial_correlations(filters: pd.DataFrame, criteria: list[str], controls: tuple[str, str] = ("l1_norm", "rms")

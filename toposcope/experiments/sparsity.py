@@ -45,13 +45,15 @@ from .profiles import SPARSITY as PROFILES
 from .profiles import check_names, experiment_parser
 from .store import ResultStore
 
-__all__ = ["BETTI_CRITERIA", "PROFILES", "TP_CRITERIA", "criterion_scores", "run"]
+__all__ = ["BETTI_CRITERIA", "GLOBAL_CRITERIA", "PROFILES", "TP_CRITERIA", "criterion_scores", "run"]
 
 BETTI_CRITERIA = ("literal", "relative", "correlation")
 TP_CRITERIA = ("l1", "l2", "taylor", "fpgm", "random")
-"""Torch-Pruning's importances compared.  ``LAMPImportance`` is left out: within one layer it ranks
-filters exactly as L2 does (it rescales a layer's magnitudes monotonically), so at a per-layer
-budget it is L2 again."""
+"""Torch-Pruning's importances compared at both scopes."""
+GLOBAL_CRITERIA = ("lamp",)
+"""Compared at the global scope only: within one layer ``LAMPImportance`` ranks filters exactly as
+L2 does (it rescales a layer's magnitudes monotonically), so at a per-layer budget it is L2 again;
+across layers it is the standard fix for magnitudes that differ from layer to layer."""
 
 
 def _tp_importance(name: str):
@@ -63,6 +65,7 @@ def _tp_importance(name: str):
         "l2": lambda: tp.importance.MagnitudeImportance(p=2, **per_filter),
         "taylor": lambda: tp.importance.TaylorImportance(**per_filter),
         "fpgm": lambda: tp.importance.FPGMImportance(**per_filter),
+        "lamp": lambda: tp.importance.LAMPImportance(p=2, group_reduction="first"),  # its own normaliser
         "random": lambda: tp.importance.RandomImportance(),
     }[name]()
 
@@ -86,19 +89,30 @@ def criterion_scores(model: torch.nn.Module, train: TensorDataset, criterion: st
     return table
 
 
-def _prune_and_measure(model, scores: pd.DataFrame, fraction: float, tune: TensorDataset, test: TensorDataset,
-                       cfg: dict[str, Any], seed: int) -> list[dict[str, Any]]:  # fmt: skip
-    """Rows for one criterion and fraction: before and after fine-tuning, with size and latency."""
+def _prune_and_measure(model, scores: pd.DataFrame, fraction: float, scope: str, tune: TensorDataset,
+                       held_out: TensorDataset | None, test: TensorDataset, cfg: dict[str, Any],
+                       seed: int) -> list[dict[str, Any]]:  # fmt: skip
+    """Rows for one criterion, fraction and scope: before and after fine-tuning, with size and latency.
+
+    With ``cfg["patience"]`` the fine-tuning runs to convergence on ``held_out`` (at most
+    ``finetune_epochs``, best epoch kept); otherwise it runs ``finetune_epochs`` epochs.
+    """
     X = test.tensors[0]
-    pruned = P.prune(model, scores, X[:1], ratio=fraction)
+    pruned = P.prune(model, scores, X[:1], ratio=fraction, scope=scope)
     tuned = copy.deepcopy(pruned)
-    fit(tuned, tune, epochs=cfg["finetune_epochs"], lr=5e-4, seed=seed, progress=False, device="cpu")
+    history = fit(tuned, tune, held_out, epochs=cfg["finetune_epochs"], lr=5e-4, seed=seed, progress=False,
+                  device="cpu", patience=cfg.get("patience"))  # fmt: skip
+    kept = history.best_epoch if history.best_epoch is not None else len(history.records)
     table = compare({"pruned": pruned, "tuned": tuned}, test, repeats=cfg["latency_repeats"])
-    return [{"finetune_epochs": epochs, "accuracy": float(table.loc[name, "accuracy"]),
+    runs = {
+        "pruned": {"finetune_epochs": 0, "epochs_run": 0, "epoch_kept": 0},
+        "tuned": {"finetune_epochs": cfg["finetune_epochs"], "epochs_run": len(history.records), "epoch_kept": kept},
+    }
+    return [{"scope": scope, **tuning, "accuracy": float(table.loc[name, "accuracy"]),
              "params": int(table.loc[name, "params"]), "bytes": int(table.loc[name, "bytes"]),
              "latency_ms_b1": float(table.loc[name, "latency_ms_b1"]),
              "latency_ms_b256": float(table.loc[name, "latency_ms_b256"])}
-            for name, epochs in (("pruned", 0), ("tuned", cfg["finetune_epochs"]))]  # fmt: skip
+            for name, tuning in runs.items()]  # fmt: skip
 
 
 def _correlations(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
@@ -112,7 +126,7 @@ def _correlations(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
 
 
 def _run_one(layout: str, seed: int, cfg: dict[str, Any], train: TensorDataset, tune: TensorDataset,
-             test: TensorDataset, progress: bool) -> dict[str, Any]:  # fmt: skip
+             held_out: TensorDataset | None, test: TensorDataset, progress: bool) -> dict[str, Any]:  # fmt: skip
     model = build_cnn(layout, seed)
     start = time.perf_counter()
     fit(model, train, epochs=cfg["epochs"], lr=1e-3, seed=seed, progress=False, device="cpu")
@@ -122,29 +136,34 @@ def _run_one(layout: str, seed: int, cfg: dict[str, Any], train: TensorDataset, 
     if progress:
         print(f"  {layout} seed {seed}: trained in {trained:.0f} s, test accuracy {base.accuracy:.4f}", flush=True)
     tables, seconds = {}, {}
-    for criterion in (*BETTI_CRITERIA, *TP_CRITERIA):
+    scopes = cfg.get("scopes", ["layer"])
+    for criterion in (*BETTI_CRITERIA, *TP_CRITERIA, *(GLOBAL_CRITERIA if "global" in scopes else ())):
         start = time.perf_counter()
         tables[criterion] = criterion_scores(model, train, criterion, cfg, seed)
         seconds[criterion] = time.perf_counter() - start
     rows = []
     for criterion, scores in tables.items():
-        for fraction in cfg["fractions"]:
-            for row in _prune_and_measure(model, scores, fraction, tune, test, cfg, seed):
-                rows.append({"criterion": criterion, "fraction": fraction, **row})
-        if progress:
-            tuned = [r["accuracy"] for r in rows[-2 * len(cfg["fractions"]):] if r["finetune_epochs"]]
-            print(f"    {criterion:>11}: tuned accuracy {' '.join(f'{a:.3f}' for a in tuned)}", flush=True)
+        for scope in scopes:
+            if scope == "layer" and criterion in GLOBAL_CRITERIA:
+                continue
+            for fraction in cfg["fractions"]:
+                for row in _prune_and_measure(model, scores, fraction, scope, tune, held_out, test, cfg, seed):
+                    rows.append({"criterion": criterion, "fraction": fraction, **row})
+            if progress:
+                tuned = [r["accuracy"] for r in rows[-2 * len(cfg["fractions"]) :] if r["finetune_epochs"]]
+                print(f"    {criterion:>11} ({scope}): tuned accuracy {' '.join(f'{a:.3f}' for a in tuned)}",
+                      flush=True)  # fmt: skip
     return {"unpruned": {k: float(base[k]) for k in ("accuracy", "params", "bytes", "latency_ms_b1",
                                                      "latency_ms_b256")},
             "rows": rows, "filters": _correlations(tables), "scoring_seconds": seconds,
             "train_seconds": trained}  # fmt: skip
 
 
-def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train, tune, test,
+def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train, tune, held_out, test,
               progress: bool) -> list[dict[str, Any]]:  # fmt: skip
     """One grid cell: the one (layout, seed) run of ``todo``; its result."""
     (params,) = todo
-    return [_run_one(params["activation"], params["seed"], cfg, train, tune, test, progress)]
+    return [_run_one(params["activation"], params["seed"], cfg, train, tune, held_out, test, progress)]
 
 
 def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str | None = None,
@@ -162,9 +181,15 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str
     test = random_subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
     cells = []
     for seed in cfg["seeds"]:
-        train = random_subset(train_all, cfg["train_images"], seed=seed)
-        tune = random_subset(train_all, cfg["finetune_images"], seed=1000 + seed)
-        work = partial(_run_work, cfg=cfg, train=train, tune=tune, test=test, progress=progress)
+        pool, held_out = train_all, None
+        if cfg.get("held_out_images"):  # the fine-tuning's stopping data: neither trained on nor reported on
+            shuffled = random_subset(train_all, len(train_all), seed=2000 + seed)
+            n = cfg["held_out_images"]
+            held_out = TensorDataset(*(t[:n] for t in shuffled.tensors))
+            pool = TensorDataset(*(t[n:] for t in shuffled.tensors))
+        train = random_subset(pool, cfg["train_images"], seed=seed)
+        tune = random_subset(pool, cfg["finetune_images"], seed=1000 + seed)
+        work = partial(_run_work, cfg=cfg, train=train, tune=tune, held_out=held_out, test=test, progress=progress)
         for layout in cfg["layouts"]:
             params = {"experiment": "sparsity", "profile": profile, "dataset": "fashion_mnist",
                       "activation": layout, "seed": seed, "epochs": cfg["epochs"],

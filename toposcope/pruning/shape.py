@@ -32,8 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from joblib import Parallel, delayed
 from ripser import ripser
-from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -82,9 +84,15 @@ def _distances(cloud: torch.Tensor, criterion: str) -> torch.Tensor:
 def relative_bars(D: np.ndarray, tau: float) -> tuple[int, int, float]:
     """Bars of a cloud longer than ``tau`` times its median nearest-neighbour distance: ``(h0, h1, scale)``.
 
-    ``h0`` counts the pieces still apart at radius ``tau * s`` (one plus the
+    ``h0`` counts the pieces still apart at radius ``tau * s`` (the connected
+    components of the graph of distances ``<= tau * s``, which is one plus the
     minimum-spanning-tree edges longer than it), ``h1`` the loops whose
     persistence exceeds it.  A cloud of one repeated point has ``(1, 0, 0.0)``.
+
+    Exact shortcut: from the enclosing radius (the smallest ``max_j D[i, j]``) on,
+    the Rips complex is a cone over that point, so every loop has died by then;
+    when ``tau * s`` is at least the enclosing radius no loop can be longer, and
+    ripser is not called.
     """
     n = len(D)
     off = D + np.diag(np.full(n, np.inf))
@@ -96,14 +104,27 @@ def relative_bars(D: np.ndarray, tau: float) -> tuple[int, int, float]:
     if scale == 0:  # over half the points are duplicates: take the spacing of the distinct ones
         scale = float(np.median(positive))
     cut = tau * scale
-    joined = np.where(D > 0, D, 1e-300)  # the tree reads 0 as "no edge": give duplicates a tiny one instead
-    np.fill_diagonal(joined, 0.0)
-    tree = minimum_spanning_tree(joined).data
-    h0 = 1 + int(np.sum(tree > cut))
+    h0 = int(connected_components(sparse.csr_matrix(D <= cut), directed=False)[0])
+    enclosing = float(D.max(axis=1).min())
+    if cut >= enclosing:
+        return h0, 0, scale
     check_ripser_memory(n, n * (n - 1) / 2, 0, 1, dense=True)
-    bars = ripser(D, maxdim=1, distance_matrix=True)["dgms"][1]
+    bars = ripser(D, maxdim=1, distance_matrix=True, thresh=enclosing)["dgms"][1]
     h1 = int(np.sum(bars[:, 1] - bars[:, 0] > cut))
     return h0, h1, scale
+
+
+def _filter_scores(maps: np.ndarray, labels: np.ndarray, classes: list[int], criterion: str,
+                   tau: float) -> tuple[int, int, float, float]:  # fmt: skip
+    """One filter's ``(h0, h1, mean scale, rms)`` summed over its per-class clouds (``maps``: images x H*W)."""
+    maps = torch.tensor(maps)  # a copy: joblib hands large arrays to workers read-only
+    h0 = h1 = 0
+    scales = []
+    for c in classes:
+        b0, b1, s = relative_bars(_distances(maps[torch.from_numpy(labels == c)], criterion).numpy(), tau)
+        h0, h1 = h0 + b0, h1 + b1
+        scales.append(s)
+    return h0, h1, float(np.mean(scales)), float(maps.double().pow(2).mean().sqrt())
 
 
 def shape_scores(
@@ -118,6 +139,7 @@ def shape_scores(
     seed: int = 0,
     batch_size: int = 256,
     progress: bool = False,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Score every conv filter by the topology of its per-class output clouds, at each cloud's own scale.
 
@@ -142,6 +164,9 @@ def shape_scores(
     seed : int, default 0
     batch_size : int, default 256
     progress : bool, default False
+    n_jobs : int, default 1
+        Worker processes over the filters (joblib; ``-1``: every core).  The
+        literal reading ignores it.
 
     Returns
     -------
@@ -157,6 +182,8 @@ def shape_scores(
         raise ValueError(f"tau must be a positive number; got {tau!r}")
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 3:
         raise ValueError(f"per_class must be an integer >= 3; got {per_class!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
     layers = check_layers(model, layers)
     images, labels = _images_and_labels(images, labels)
     if labels is None:
@@ -170,22 +197,17 @@ def shape_scores(
     with capture_outputs(model, list(dict.fromkeys(outputs.values()))) as store:
         forward_batches(model, images, batch_size)
     classes = torch.unique(labels).tolist()
-    rows = []
-    bar = tqdm(total=sum(dict(model.named_modules())[c].out_channels for c in layers), disable=not progress,
-               desc=f"{criterion} scores")  # fmt: skip
+    jobs = []  # numpy rows, so that a worker receives one filter's maps, not the whole layer's
     for layer in layers:
-        maps = torch.cat(store[outputs[layer]]).flatten(2).transpose(0, 1)  # (filters, images, H*W)
-        for f, cloud in enumerate(maps):
-            h0 = h1 = 0
-            scales = []
-            for c in classes:
-                D = _distances(cloud[labels == c], criterion).numpy()
-                b0, b1, s = relative_bars(D, tau)
-                h0, h1 = h0 + b0, h1 + b1
-                scales.append(s)
-            rms = float(cloud.double().pow(2).mean().sqrt())
-            rows.append({"layer": layer, "filter": f, "h0": h0, "h1": h1, "score": h0 + h1,
-                         "scale": float(np.mean(scales)), "rms": rms})  # fmt: skip
-            bar.update()
+        maps = torch.cat(store[outputs[layer]]).flatten(2).transpose(0, 1).contiguous().numpy()  # filter, image, pixel
+        jobs += [(layer, f, cloud) for f, cloud in enumerate(maps)]
+    store.clear()
+    tasks = (delayed(_filter_scores)(cloud, labels.numpy(), classes, criterion, tau) for _, _, cloud in jobs)
+    rows = []
+    bar = tqdm(total=len(jobs), disable=not progress, desc=f"{criterion} scores")
+    for (layer, f, _), (h0, h1, scale, rms) in zip(jobs, Parallel(n_jobs=n_jobs, return_as="generator")(tasks),
+                                                   strict=True):  # fmt: skip
+        rows.append({"layer": layer, "filter": f, "h0": h0, "h1": h1, "score": h0 + h1, "scale": scale, "rms": rms})
+        bar.update()
     bar.close()
     return pd.DataFrame(rows)

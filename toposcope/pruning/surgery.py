@@ -26,6 +26,8 @@ def select_filters(
     threshold: float | None = None,
     ratio: float | None = None,
     counts: Mapping[str, int] | None = None,
+    scope: str = "layer",
+    max_layer_ratio: float = 0.9,
 ) -> Plan:
     """Choose the filters to remove, per layer, from a score table.
 
@@ -34,12 +36,17 @@ def select_filters(
     threshold
         Remove every filter whose score is above it (the paper: Betti number > 300).
     ratio
-        Remove the ``floor(ratio * n_filters)`` highest-scored filters of each layer.
+        Remove the ``floor(ratio * n_filters)`` highest-scored filters of each layer
+        (``scope="layer"``), or of the whole network ranked together (``scope="global"``:
+        the scores must then be comparable across layers).
     counts
         Remove this many highest-scored filters of each named layer (the way to
         remove as many filters as another criterion did).
 
-    Ties are broken by filter index.  Layers with nothing to remove are left out.
+    Ties are broken by filter index (and, globally, by layer order).  Layers with
+    nothing to remove are left out.  A global ratio takes at most ``floor(max_layer_ratio
+    * n)`` filters of a layer of ``n`` (the next-ranked filter of another layer is taken
+    instead), as Torch-Pruning's ``max_pruning_ratio`` does.
 
     Raises
     ------
@@ -52,6 +59,12 @@ def select_filters(
         raise ValueError("give exactly one of threshold, ratio, counts")
     if ratio is not None and not 0 <= ratio < 1:
         raise ValueError(f"ratio must lie in [0, 1); got {ratio}")
+    if scope not in ("layer", "global"):
+        raise ValueError(f"scope must be 'layer' or 'global'; got {scope!r}")
+    if scope == "global" and ratio is None:
+        raise ValueError("scope='global' ranks filters for a ratio: give ratio=")
+    if not 0 < max_layer_ratio < 1:
+        raise ValueError(f"max_layer_ratio must lie in (0, 1); got {max_layer_ratio}")
     if threshold is not None and not np.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number; got {threshold}")
     bad_counts = {layer: n for layer, n in (counts or {}).items() if int(n) != n or n < 0}
@@ -59,6 +72,8 @@ def select_filters(
         raise ValueError(f"counts must be non-negative integers; got {bad_counts}")
     if scores["score"].isna().any():
         raise ValueError("scores hold NaN: cannot rank those filters")
+    if scope == "global":
+        counts, ratio = _global_counts(scores, ratio, max_layer_ratio), None
     plan: Plan = {}
     for layer, table in scores.groupby("layer", sort=False):
         table = table.sort_values(["score", "filter"], ascending=[False, True], kind="stable")
@@ -125,6 +140,24 @@ def remove_filters(model: nn.Module, plan: Mapping[str, Sequence[int]], example_
     return pruned
 
 
+def _global_counts(scores: pd.DataFrame, ratio: float, max_layer_ratio: float) -> dict[str, int]:
+    """Filters to remove per layer when the ``floor(ratio * total)`` highest scores of the network go."""
+    layers = list(dict.fromkeys(scores["layer"]))
+    ranked = scores.assign(order=scores["layer"].map(layers.index)).sort_values(
+        ["score", "order", "filter"], ascending=[False, True, True], kind="stable"
+    )
+    caps = {layer: int(np.floor(max_layer_ratio * n)) for layer, n in scores["layer"].value_counts().items()}
+    counts = dict.fromkeys(layers, 0)
+    todo = int(np.floor(ratio * len(scores)))
+    for layer in ranked["layer"]:
+        if todo == 0:
+            break
+        if counts[layer] < caps[layer]:
+            counts[layer] += 1
+            todo -= 1
+    return counts
+
+
 def prune(
     model: nn.Module,
     scores: pd.DataFrame,
@@ -133,6 +166,7 @@ def prune(
     threshold: float | None = None,
     ratio: float | None = None,
     counts: Mapping[str, int] | None = None,
+    scope: str = "layer",
 ) -> nn.Module:
     """Remove the filters that :func:`select_filters` picks from ``scores``; return the smaller copy.
 
@@ -142,8 +176,9 @@ def prune(
     >>> small = prune(model, scores, images[:1], threshold=300)     # the paper's rule
     >>> small = prune(model, scores, images[:1], ratio=0.25)        # a quarter of each layer
     >>> small = prune(paper_cnn, scores, ratio=0.25)                # inputs shaped from model.input_shape
+    >>> small = prune(paper_cnn, scores, ratio=0.25, scope="global")  # a quarter of the network's filters
     """
-    plan = select_filters(scores, threshold=threshold, ratio=ratio, counts=counts)
+    plan = select_filters(scores, threshold=threshold, ratio=ratio, counts=counts, scope=scope)
     return remove_filters(model, plan, example_inputs_for(model, example_inputs))
 
 

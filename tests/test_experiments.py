@@ -68,3 +68,25 @@ def test_sparsity_experiment_smoke_and_resume(tmp_path):
     assert np.isclose(table.loc["literal", "rho l1_norm"], ranks.corr().iloc[0, 1])
     sparsity.run("smoke", out, progress=False)
     assert out.read_text().count("\n") == 1  # resumed
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # a few images per class: small clouds, warned about
+def test_sparsity_experiment_on_cifar_format_files(tmp_path, monkeypatch):
+    from formats import write_cifar
+
+    from toposcope.experiments import sparsity
+
+    write_cifar(tmp_path / "cifar", per_batch=16)  # 80 training images, 8 per class; 6 test images
+    tiny = {**sparsity.PROFILES["smoke"], "train_images": 60, "held_out_images": 10, "finetune_images": 30,
+            "per_class": 3, "fractions": [0.5], "scopes": ["global"]}  # fmt: skip
+    monkeypatch.setitem(sparsity.PROFILES, "tiny", tiny)
+    out = tmp_path / "cifar.jsonl"
+    store = sparsity.run("tiny", out, dataset="cifar10", data_root=str(tmp_path / "cifar"), progress=False)
+    frame = store.frame()
+    assert frame.dataset.tolist() == ["cifar10"] and frame.train_images.tolist() == [60]
+    rows = analysis.sparsity_rows(frame)
+    assert set(rows.scope) == {"global"} and rows.accuracy.between(0, 1).all()
+    with pytest.raises(FileNotFoundError):
+        sparsity.run("tiny", tmp_path / "x.jsonl", dataset="cifar10", data_root=str(tmp_path / "absent"))
+    with pytest.raises(ValueError, match="unknown data set"):
+        sparsity.run("tiny", tmp_path / "x.jsonl", dataset="mnist")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import toposcope as ts
 from toposcope._book import chapters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,7 @@ SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 REQUIRED = os.environ.get("TOPOSCOPE_REQUIRE_SITE") == "1"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+MIN_TEXT_PX = 7
 
 
 def _unavailable(reason: str):
@@ -105,6 +107,12 @@ def test_page_renders(server, browser, page):
         assert images, f"{page}: no figures"
         empty = [src for src, natural, shown in images if natural == 0 or shown == 0]
         assert not empty, f"{page}: empty images {empty}"
+        # Legible figures: the smallest text of the book style, shown at the page's scale, is >= 7 px.
+        style = ts.plotting.BOOK_STYLE
+        smallest = min(style["legend.fontsize"], style["xtick.labelsize"]) * style["figure.dpi"] / 72
+        tiny = [f"{src} ({natural} px shown at {shown:.0f})" for src, natural, shown in images
+                if natural and smallest * shown / natural < MIN_TEXT_PX]  # fmt: skip
+        assert not tiny, f"{page}: figures shrunk until their legends and ticks are under {MIN_TEXT_PX} px: {tiny}"
     if '"widget"' in source:
         # The interactive explorers are rendered by the vendored widget manager.
         widgets = ".jupyter-widgets .widget-slider, .jupyter-widgets .widget-dropdown"

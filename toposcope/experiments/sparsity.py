@@ -1,24 +1,31 @@
 """Accuracy against the fraction of filters removed: Betti criteria against Torch-Pruning's importances.
 
-For each activation layout and training seed, train ``PaperCNN`` on Fashion-MNIST,
-score every conv filter with every criterion, and for each fraction of filters
-removed from every conv layer (the same fraction per layer, so every criterion
-gets the same parameter budget) prune, measure test accuracy, fine-tune, and
-measure again.  Criteria (higher score = removed first):
+For each activation layout and training seed, train ``PaperCNN`` on Fashion-MNIST
+(or CIFAR-10 from a user's copy), score every conv filter with every criterion,
+and for each fraction of filters removed prune, measure test accuracy, fine-tune,
+and measure again.  Filters are removed per layer (the same fraction of every conv
+layer, so every criterion gets the same parameter budget) and, where the profile
+asks (``scopes``), globally (the highest scores of the whole network).  Fine-tuning
+runs a fixed number of epochs, or to convergence on held-out training images
+(``patience``).  Criteria (higher score = removed first):
 
 * ``literal``, ``relative``, ``correlation``: the Betti criteria of
   :func:`toposcope.pruning.shape_scores`;
 * ``l1``, ``l2``: ``MagnitudeImportance(p=1)``, ``(p=2)`` (per filter);
 * ``taylor``: ``TaylorImportance`` (gradients of the loss on a training batch);
 * ``fpgm``: ``FPGMImportance`` (filters near the layer's geometric median go first);
-* ``random``: ``RandomImportance`` (one seed per training seed).
+* ``random``: ``RandomImportance`` (one seed per training seed);
+* ``lamp``: ``LAMPImportance``, at the global scope only.
 
-One JSON line per (layout, seed), holding every criterion x fraction x fine-tuning
-row, the unpruned model's accuracy, and the score tables' correlations with L1
-and the filters' output RMS.  Size and latency of each pruned model come from one
-:func:`toposcope.measure.compare` call.
+One JSON line per (layout, seed), holding every criterion x scope x fraction x
+fine-tuning row, the unpruned model's accuracy, and the score tables' correlations
+with L1 and the filters' output RMS.  Size and latency of each pruned model come
+from one :func:`toposcope.measure.compare` call.
 
+    python -m toposcope.experiments.sparsity --profile converged --out data/results/sparsity_converged.jsonl
     python -m toposcope.experiments.sparsity --profile full --out data/results/sparsity_fashion_mnist.jsonl
+    python -m toposcope.experiments.sparsity --profile converged --dataset cifar10 --data-root ~/cifar10 \\
+        --out data/results/sparsity_cifar10.jsonl
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from torch.utils.data import TensorDataset
 
 from .. import pruning as P
 from .._torch import random_subset
-from ..datasets import fashion_mnist
+from ..datasets import cifar10, fashion_mnist
 from ..measure import compare
 from ..training import fit
 from .backends import Cell, add_backend_arguments, run_cells
@@ -45,7 +52,11 @@ from .profiles import SPARSITY as PROFILES
 from .profiles import check_names, experiment_parser
 from .store import ResultStore
 
-__all__ = ["BETTI_CRITERIA", "GLOBAL_CRITERIA", "PROFILES", "TP_CRITERIA", "criterion_scores", "run"]
+__all__ = ["BETTI_CRITERIA", "DATASETS", "GLOBAL_CRITERIA", "PROFILES", "TP_CRITERIA", "criterion_scores", "run"]
+
+DATASETS = ("fashion_mnist", "cifar10")
+"""Data sets the grid runs on (CIFAR-10 in grayscale, as the paper converts every image set, from a
+user's copy of the binary distribution: the build machines cannot download it)."""
 
 BETTI_CRITERIA = ("literal", "relative", "correlation")
 TP_CRITERIA = ("l1", "l2", "taylor", "fpgm", "random")
@@ -127,7 +138,8 @@ def _correlations(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
 
 def _run_one(layout: str, seed: int, cfg: dict[str, Any], train: TensorDataset, tune: TensorDataset,
              held_out: TensorDataset | None, test: TensorDataset, progress: bool) -> dict[str, Any]:  # fmt: skip
-    model = build_cnn(layout, seed)
+    X = train.tensors[0]
+    model = build_cnn(layout, seed, in_channels=X.shape[1], image_size=X.shape[-1])
     start = time.perf_counter()
     fit(model, train, epochs=cfg["epochs"], lr=1e-3, seed=seed, progress=False, device="cpu")
     trained = time.perf_counter() - start
@@ -166,19 +178,23 @@ def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train, tune, h
     return [_run_one(params["activation"], params["seed"], cfg, train, tune, held_out, test, progress)]
 
 
-def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str | None = None,
-        progress: bool = True, backend: str = "local", address: str | None = None, num_cpus: float = 1,
-        num_gpus: float = 0) -> ResultStore:  # fmt: skip
+def run(profile: str = "smoke", out: str | Path | None = None, *, dataset: str = "fashion_mnist",
+        data_root: str | None = None, progress: bool = True, backend: str = "local", address: str | None = None,
+        num_cpus: float = 1, num_gpus: float = 0) -> ResultStore:  # fmt: skip
     """Run (or resume) the sparsity experiment of a profile; return the store (one line per layout and seed).
 
+    ``dataset`` is one of :data:`DATASETS`, read from ``data_root`` (each loader's default
+    folder when ``None``; a missing file raises ``FileNotFoundError`` naming it).
     ``backend``, ``address``, ``num_cpus`` and ``num_gpus`` say where the runs go (see
     :func:`~toposcope.experiments.backends.run_cells`).
     """
     check_names("profile", [profile], PROFILES)
+    check_names("data set", [dataset], DATASETS)
     cfg = PROFILES[profile]
     store = ResultStore(Path(out) if out else Path(f"data/results/sparsity_{profile}.jsonl"))
-    train_all = fashion_mnist(data_root, split="train")
-    test = random_subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
+    loader = {"fashion_mnist": fashion_mnist, "cifar10": cifar10}[dataset]
+    train_all = loader(data_root, split="train")
+    test = random_subset(loader(data_root, split="test"), cfg["test_images"], seed=0)
     cells = []
     for seed in cfg["seeds"]:
         pool, held_out = train_all, None
@@ -191,7 +207,7 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str
         tune = random_subset(pool, cfg["finetune_images"], seed=1000 + seed)
         work = partial(_run_work, cfg=cfg, train=train, tune=tune, held_out=held_out, test=test, progress=progress)
         for layout in cfg["layouts"]:
-            params = {"experiment": "sparsity", "profile": profile, "dataset": "fashion_mnist",
+            params = {"experiment": "sparsity", "profile": profile, "dataset": dataset,
                       "activation": layout, "seed": seed, "epochs": cfg["epochs"],
                       "train_images": cfg["train_images"]}  # fmt: skip
             cells.append(Cell([params], work))
@@ -201,10 +217,12 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, data_root: str
 
 def main(argv: list[str] | None = None) -> None:
     parser = experiment_parser(__doc__, PROFILES, "sparsity")
+    parser.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
+                        help="--data-root is then that data set's folder")  # fmt: skip
     add_backend_arguments(parser)
     args = parser.parse_args(argv)
-    store = run(args.profile, args.out, data_root=args.data_root, backend=args.backend, address=args.address,
-                num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
+    store = run(args.profile, args.out, dataset=args.dataset, data_root=args.data_root, backend=args.backend,
+                address=args.address, num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
     from .analysis import sparsity_auc, sparsity_rows
 
     with pd.option_context("display.width", 160):

@@ -118,3 +118,13 @@ def test_partial_correlation_removes_a_shared_cause():
     table = analysis.partial_correlations(filters, ["disguised", "shape"])
     assert table.loc["disguised", "rho rms"] > 0.9 and abs(table.loc["shape", "rho rms"]) < 0.15
     assert abs(table.loc["disguised", "partial l1_norm | rms"]) < 0.3  # the norm explains it: nothing left
+
+
+def test_finetune_summary_counts_the_models_stopped_at_the_cap():
+    rows = pd.DataFrame({"scope": ["layer"] * 3 + ["global"], "criterion": ["a", "b", "unpruned", "a"],
+                         "finetune_epochs": [6, 6, 0, 6], "epochs_run": [6, 5, 0, 6],
+                         "epoch_kept": [6, 3, 0, 4]})  # fmt: skip
+    table = analysis.finetune_summary(rows)
+    assert table.loc["layer", "models"] == 2 and table.loc["layer", "still_improving"] == 0.5
+    assert table.loc["global", "still_improving"] == 0.0 and table.loc["layer", "epochs_run"] == 5.5
+    assert analysis.finetune_summary(rows.drop(columns=["epochs_run", "epoch_kept"])).empty  # one-epoch runs

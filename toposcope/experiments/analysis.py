@@ -14,6 +14,7 @@ import pandas as pd
 
 from .pruning_tables import (
     criterion_ranking,
+    finetune_summary,
     partial_correlations,
     pruning_accuracy,
     pruning_summary,
@@ -40,6 +41,7 @@ __all__ = [
     "curve_bands",
     "curves",
     "fashion_table",
+    "finetune_summary",
     "lr_spread",
     "partial_correlations",
     "pruning_accuracy",

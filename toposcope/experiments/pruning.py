@@ -19,8 +19,8 @@ measure test accuracy before and after a short fine-tuning.
 
 from __future__ import annotations
 
-import copy
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from ..measure import evaluate, state_dict_bytes
 from ..models import PaperCNN
 from ..training import fit
 from . import analysis
+from .backends import Cell, add_backend_arguments, run_cells
 from .profiles import PRUNING as PROFILES
 from .profiles import experiment_parser
 from .store import ResultStore
@@ -56,38 +57,65 @@ def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[i
 
 
 def run(profile: str = "smoke", out: str | Path | None = None, data_root: str | None = None,
-        progress: bool = True) -> ResultStore:  # fmt: skip
-    """Run (or resume) the experiment of a profile (sizes from :data:`PROFILES`); return the store."""
+        progress: bool = True, *, backend: str = "local", address: str | None = None, num_cpus: float = 1,
+        num_gpus: float = 0) -> ResultStore:  # fmt: skip
+    """Run (or resume) the experiment of a profile (sizes from :data:`PROFILES`); return the store.
+
+    Each training seed is one grid cell (its unpruned model and every rule, criterion and
+    fine-tuning of it); ``backend``, ``address``, ``num_cpus`` and ``num_gpus`` say where the
+    cells run (see :func:`~toposcope.experiments.backends.run_cells`).
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose from {sorted(PROFILES)}")
     cfg = PROFILES[profile]
     store = ResultStore(Path(out) if out else Path(f"data/results/pruning_{profile}.jsonl"))
     train_all = fashion_mnist(data_root, split="train")
     test = random_subset(fashion_mnist(data_root, split="test"), cfg["test_images"], seed=0)
+    cells = []
     for seed in cfg["seeds"]:
-        base = {"profile": profile, "seed": seed}
         train = random_subset(train_all, cfg["train_images"], seed=seed)
         tune = random_subset(train_all, cfg["finetune_images"], seed=1000 + seed)
-        model, tables = _train_and_score(cfg, train, seed, progress)
-        _record_unpruned(store, base, model, tables, test)
-        images = train.tensors[0]
-        for rule in cfg["rules"]:
-            for criterion, random_seed, chosen in _plans(model, tables, rule, cfg["random_seeds"]):
-                pruned = P.remove_filters(model, chosen, images[:1])
-                runs = [{**base, "rule": rule, "criterion": criterion, "random_seed": random_seed,
-                         "finetune_epochs": epochs} for epochs in (0, cfg["finetune_epochs"])]  # fmt: skip
-                with store.claim(runs) as todo:
-                    for params in todo:
-                        tuned = copy.deepcopy(pruned)
-                        if params["finetune_epochs"]:
-                            fit(tuned, tune, epochs=params["finetune_epochs"], batch_size=128, lr=5e-4, seed=seed,
-                                progress=False)  # fmt: skip
-                            tuned = tuned.cpu()
-                        result = _measure(tuned, test, chosen)
-                        store.add(params, result)
-                        print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={params['finetune_epochs']}: "
-                              f"accuracy {result['accuracy']:.4f}", flush=True)  # fmt: skip
+        work = partial(_run_work, cfg=cfg, train=train, tune=tune, test=test, progress=progress)
+        cells.append(Cell(_candidates(cfg, profile, seed), work))
+    run_cells(store, cells, backend, address=address, num_cpus=num_cpus, num_gpus=num_gpus)
     return store
+
+
+def _candidates(cfg: dict[str, Any], profile: str, seed: int) -> list[dict[str, Any]]:
+    """Every run of one training seed: the unpruned model, then each rule x criterion x fine-tuning."""
+    base = {"profile": profile, "seed": seed}
+    runs = [{**base, "rule": "none", "criterion": "unpruned", "random_seed": None, "finetune_epochs": 0}]
+    criteria = [("betti", None), ("betti_filter", None), ("l1", None), *(("random", r) for r in cfg["random_seeds"])]
+    for rule in cfg["rules"]:
+        runs += [{**base, "rule": rule, "criterion": criterion, "random_seed": random_seed, "finetune_epochs": epochs}
+                 for criterion, random_seed in criteria for epochs in (0, cfg["finetune_epochs"])]  # fmt: skip
+    return runs
+
+
+def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train: TensorDataset, tune: TensorDataset,
+              test: TensorDataset, progress: bool) -> list[dict[str, Any]]:  # fmt: skip
+    """One grid cell: train and score the seed's model, then make the runs of ``todo``; their results, in order."""
+    model, tables = _train_and_score(cfg, train, todo[0]["seed"], progress)
+    images = train.tensors[0]
+    plans: dict[str, dict[tuple[str, int | None], dict]] = {}
+    results = []
+    for params in todo:
+        if params["criterion"] == "unpruned":
+            results.append(_unpruned_result(model, tables, test))
+            continue
+        rule, criterion, random_seed = params["rule"], params["criterion"], params["random_seed"]
+        if rule not in plans:
+            plans[rule] = {(c, r): chosen for c, r, chosen in _plans(model, tables, rule, cfg["random_seeds"])}
+        chosen = plans[rule][(criterion, random_seed)]
+        tuned = P.remove_filters(model, chosen, images[:1])
+        if params["finetune_epochs"]:
+            fit(tuned, tune, epochs=params["finetune_epochs"], batch_size=128, lr=5e-4, seed=params["seed"],
+                progress=False)  # fmt: skip
+            tuned = tuned.cpu()
+        results.append(_measure(tuned, test, chosen))
+        print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={params['finetune_epochs']}: "
+              f"accuracy {results[-1]['accuracy']:.4f}", flush=True)  # fmt: skip
+    return results
 
 
 def _train_and_score(cfg: dict[str, Any], train: TensorDataset, seed: int, progress: bool):
@@ -107,14 +135,6 @@ def _train_and_score(cfg: dict[str, Any], train: TensorDataset, seed: int, progr
     }
     tables["seconds"] = time.perf_counter() - start
     return model, tables
-
-
-def _record_unpruned(store: ResultStore, base: dict[str, Any], model, tables, test: TensorDataset) -> None:
-    """The unpruned model's accuracy and size, and how its Betti scores relate to L1 norms."""
-    params = {**base, "rule": "none", "criterion": "unpruned", "random_seed": None, "finetune_epochs": 0}
-    with store.claim([params]) as todo:
-        if todo:
-            store.add(params, _unpruned_result(model, tables, test))
 
 
 def _unpruned_result(model, tables, test: TensorDataset) -> dict[str, Any]:
@@ -139,9 +159,11 @@ def _plans(model, tables, rule: str, random_seeds: list[int]) -> list[tuple[str,
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = experiment_parser(__doc__, PROFILES, "pruning").parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    store = run(args.profile, args.out, args.data_root)
+    parser = experiment_parser(__doc__, PROFILES, "pruning")
+    add_backend_arguments(parser)
+    args = parser.parse_args(argv)
+    store = run(args.profile, args.out, args.data_root, backend=args.backend, address=args.address,
+                num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
     with pd.option_context("display.width", 150, "display.max_rows", 200):
         print(analysis.pruning_summary(store.frame()))
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 __all__ = [
     "criterion_ranking",
+    "finetune_summary",
     "partial_correlations",
     "pruning_accuracy",
     "pruning_summary",
@@ -84,6 +85,26 @@ def sparsity_rows(frame: pd.DataFrame) -> pd.DataFrame:
                 for scope in rows.scope.unique()]  # fmt: skip
         parts += [rows.assign(**ids), pd.DataFrame(base)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def finetune_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """How far the fine-tuning of the pruned models went, per scope (rows of :func:`sparsity_rows`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``scope``: ``models``, mean ``epochs_run`` and ``epoch_kept``, and
+        ``still_improving``, the share of models whose best epoch was the last one
+        allowed (``finetune_epochs``): those stopped at the cap, not at convergence.
+        Empty when the runs did not fine-tune to convergence.
+    """
+    tuned = rows[(rows.finetune_epochs > 0) & (rows.criterion != "unpruned")] if "epochs_run" in rows else rows[:0]
+    if tuned.empty:
+        return pd.DataFrame(columns=["models", "epochs_run", "epoch_kept", "still_improving"])
+    capped = tuned.epoch_kept == tuned.finetune_epochs
+    return tuned.assign(still_improving=capped).groupby("scope").agg(
+        models=("epochs_run", "size"), epochs_run=("epochs_run", "mean"), epoch_kept=("epoch_kept", "mean"),
+        still_improving=("still_improving", "mean"))  # fmt: skip
 
 
 def sparsity_areas(rows: pd.DataFrame) -> pd.DataFrame:

@@ -254,7 +254,7 @@ def findings_markdown(table: pd.DataFrame) -> str:
 
 README_BLOCK = ("<!-- verdicts:start -->\n", "<!-- verdicts:end -->")
 RESULTS = {"mlp": "data/results/mlp_full.jsonl", "pruning": "data/results/pruning_fashion_mnist.jsonl",
-           "cnn": "data/results/cnn_full.jsonl", "sparsity": "data/results/sparsity_fashion_mnist.jsonl",
+           "cnn": "data/results/cnn_full.jsonl", "sparsity": "data/results/sparsity_converged.jsonl",
            "naitzat": "data/results/mlp_naitzat.jsonl"}
 
 

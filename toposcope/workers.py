@@ -13,6 +13,12 @@ from .topology import BettiResult, betti_numbers
 __all__ = ["betti_numbers_many"]
 
 
+def check_n_jobs(n_jobs: Any) -> None:
+    """Raise a ``ValueError`` unless ``n_jobs`` is a positive integer or -1 (joblib's "every core")."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
+
+
 def _betti_recording_warnings(cloud: Any, kwargs: dict[str, Any]) -> tuple[BettiResult, list]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -45,8 +51,7 @@ def betti_numbers_many(clouds: Sequence[Any], *, n_jobs: int = 1, progress: bool
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
+    check_n_jobs(n_jobs)
     arrays = [c.detach().cpu().numpy() if hasattr(c, "detach") else np.asarray(c) for c in clouds]
     tasks = (delayed(_betti_recording_warnings)(cloud, kwargs) for cloud in arrays)
     runner = Parallel(n_jobs=n_jobs, return_as="generator")

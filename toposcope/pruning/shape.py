@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 from .._torch import capture_outputs, forward_batches
 from ..memory import check_ripser_memory
 from ..tracker import activation_layers, draw_per_class
+from ..workers import check_n_jobs
 from .scores import _images_and_labels, check_layers, score_filters
 
 __all__ = ["CRITERIA", "output_modules", "shape_scores"]
@@ -182,8 +183,7 @@ def shape_scores(
         raise ValueError(f"tau must be a positive number; got {tau!r}")
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 3:
         raise ValueError(f"per_class must be an integer >= 3; got {per_class!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
+    check_n_jobs(n_jobs)
     layers = check_layers(model, layers)
     images, labels = _images_and_labels(images, labels)
     if labels is None:
@@ -202,7 +202,8 @@ def shape_scores(
         maps = torch.cat(store[outputs[layer]]).flatten(2).transpose(0, 1).contiguous().numpy()  # filter, image, pixel
         jobs += [(layer, f, cloud) for f, cloud in enumerate(maps)]
     store.clear()
-    tasks = (delayed(_filter_scores)(cloud, labels.numpy(), classes, criterion, tau) for _, _, cloud in jobs)
+    label_array = labels.numpy()
+    tasks = (delayed(_filter_scores)(cloud, label_array, classes, criterion, tau) for _, _, cloud in jobs)
     rows = []
     bar = tqdm(total=len(jobs), disable=not progress, desc=f"{criterion} scores")
     for (layer, f, _), (h0, h1, scale, rms) in zip(jobs, Parallel(n_jobs=n_jobs, return_as="generator")(tasks),

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import toposcope as ts
-from toposcope.batched import BatchedMLP, ModelSpec, train_many
+from toposcope.batched import BatchedMLP, ModelSpec, _pairwise_mean, train_many
 from toposcope.layouts import LAYOUTS, Layout, get_layout, middle_layers
 
 
@@ -76,19 +76,31 @@ def test_layouts_are_data():
     assert get_layout(LAYOUTS["relu"]) is LAYOUTS["relu"]
 
 
-def test_a_run_does_not_depend_on_the_runs_that_share_its_batch():
+@pytest.mark.parametrize("b", [1, 2, 7, 128, 129])
+def test_pairwise_mean_is_the_mean_and_ignores_the_rows_beside(b):
+    rows = torch.randn(6, b, generator=torch.Generator().manual_seed(b))
+    means = _pairwise_mean(rows)
+    assert torch.allclose(means, rows.mean(1), atol=1e-6)
+    assert all(torch.equal(_pairwise_mean(rows[k : k + 1])[0], means[k]) for k in range(6))
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+def test_a_run_does_not_depend_on_the_runs_that_share_its_batch(device):
     data = ts.nine_rings(4000, 200, seed=0)
     mid = ModelSpec(LAYOUTS["topo_sine_mid"], 1)
     crowd = [ModelSpec(LAYOUTS[name], s) for name in ("relu", "topo_sine_mid", "topo_sine") for s in range(5)]
 
     def losses(specs):
-        histories = train_many(specs, data.train, epochs=3, batch_size=128, lr=3e-3, device="cpu", progress=False)
+        histories = train_many(specs, data.train, epochs=3, batch_size=128, lr=3e-3, device=device, progress=False)
         return histories[specs.index(mid)].column("loss")
 
     assert losses(crowd) == losses([mid])  # bit for bit, not approximately
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@CUDA
 def test_cuda_training_matches_cpu_and_tracks(rings):
     # Data and weights stay on the device; results agree with the CPU to rounding.
     specs = [ts.ModelSpec(ts.get_layout(name), 0) for name in ("relu", "topo_sine_mid")]

@@ -50,7 +50,8 @@ def _run(seed: int):
     data = ts.nine_rings(800, 200, seed=0)
     torch.manual_seed(seed)
     model = ts.MLP(3, hidden=[16] * 3)
-    return ts.fit(model, data.train, data.test, epochs=3, batch_size=64, lr=1e-2, seed=seed, progress=False)
+    return ts.fit(model, data.train, data.test, epochs=3, batch_size=64, lr=1e-2, seed=seed, device="cpu",
+                  progress=False)  # fmt: skip
 
 
 def test_fit_is_deterministic_on_cpu():

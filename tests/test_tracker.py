@@ -87,5 +87,8 @@ def test_tracker_bad_input(rings):
         ts.BettiTracker(model, labels="soft")
     with pytest.raises(TypeError, match=r"nn\.Module"):
         ts.BettiTracker("model")
+    for bad in (0, -2, 1.5, True):  # refused when built, not at the first profile
+        with pytest.raises(ValueError, match="n_jobs must be"):
+            ts.BettiTracker(model, n_jobs=bad)
     with pytest.raises(ValueError, match="no rows for layer"):
         ts.plot_betti_epochs(ts.BettiTracker(model, samples_per_class=50).profile(X, y), "act7")

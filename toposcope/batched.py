@@ -16,10 +16,15 @@ epochs on nine rings), so a batched run and a sequential run of the same seed ar
 two equally valid draws, not bit-identical copies.
 
 A run's result does **not** depend on which other runs share its batch (tested
-bitwise): the loss is computed model by model, and transcendental activations
-run model by model, because a kernel split between threads rounds the elements
-at the split differently (before this, the same seed gave ReLU epochs-to-99% of
-36, 34, 16, 28, 32 in one group and 27, 28, 30, 23, 22 in another).
+bitwise, on the CPU and on CUDA): on the CPU the loss is computed model by model,
+and transcendental activations run model by model, because a kernel split
+between threads rounds the elements at the split differently (before this, the
+same seed gave ReLU epochs-to-99% of 36, 34, 16, 28, 32 in one group and 27, 28,
+30, 23, 22 in another).  A CUDA kernel computes each element alike wherever it
+sits, so on a GPU the activations run on all models at once and the loss is one
+fused cross-entropy whose per-model mean is a fixed pairwise sum of elementwise
+additions: one step of a few dozen kernels for any number of models, instead of
+a few per model.
 """
 
 from __future__ import annotations
@@ -129,11 +134,13 @@ def _apply_segments(segments: list[tuple[nn.Module, int]], x: torch.Tensor) -> t
     Transcendental activations (the sine family, tanh, sigmoid) run model by
     model: on a tensor split between threads, the elements at a split point take
     a scalar code path that rounds differently from the vectorised one, so a
-    slice's result would depend on which other models share the batch.
+    slice's result would depend on which other models share the batch.  CUDA
+    kernels round every element alike, so there a segment runs at once.
     """
     outputs = []
     for (module, _), part in zip(segments, x.split([c for _, c in segments]), strict=True):
-        outputs.extend([module(part)] if isinstance(module, _EXACT) else [module(p) for p in part.split(1)])
+        whole = x.is_cuda or isinstance(module, _EXACT)
+        outputs.extend([module(part)] if whole else [module(p) for p in part.split(1)])
     return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
 
@@ -228,9 +235,7 @@ def _train_epoch(model: BatchedMLP, opt: torch.optim.Optimizer, X: torch.Tensor,
     for batch, i in enumerate(range(0, n, batch_size)):
         idx = order[:, i : i + batch_size]
         logits = model(X[idx])  # (K, b, out)
-        # One loss per model, computed as fit computes it: a softmax over the stacked batch would
-        # round each row by its position in the stack, and a run would depend on its neighbours.
-        loss = torch.stack([F.cross_entropy(lk, y[ik]) for lk, ik in zip(logits, idx, strict=True)])
+        loss = _losses(logits, y[idx])
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
@@ -243,6 +248,36 @@ def _train_epoch(model: BatchedMLP, opt: torch.optim.Optimizer, X: torch.Tensor,
         raise TrainingDivergedError(f"the training loss is not finite in epoch {epoch} for {names}; "
                                     "lower the learning rate or check the data")  # fmt: skip
     return total / n
+
+
+def _losses(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Each model's mean cross-entropy on its batch: logits (K, b, C), targets (K, b); shape (K,).
+
+    On the CPU, model by model, as :func:`toposcope.fit` computes it: a softmax over
+    the stacked batch would round each row by its position in the stack, and a run
+    would depend on its neighbours.  On CUDA, one fused cross-entropy per row and a
+    per-model mean summed pairwise by elementwise additions (the same order for every
+    model, whatever ``K``).
+    """
+    if not logits.is_cuda:
+        return torch.stack([F.cross_entropy(lk, tk) for lk, tk in zip(logits, targets, strict=True)])
+    K, b, C = logits.shape
+    return _pairwise_mean(F.cross_entropy(logits.reshape(K * b, C), targets.reshape(-1), reduction="none").view(K, b))
+
+
+def _pairwise_mean(rows: torch.Tensor) -> torch.Tensor:
+    """The mean of each row of ``rows`` (K, b), summed pairwise by elementwise additions.
+
+    Every row is summed in the same order whatever ``K``, so a row's mean does not
+    depend on the rows beside it (a reduction kernel may split rows differently
+    for different ``K``).
+    """
+    b = rows.shape[1]
+    rows = F.pad(rows, (0, (1 << (b - 1).bit_length()) - b))
+    while rows.shape[1] > 1:
+        half = rows.shape[1] // 2
+        rows = rows[:, :half] + rows[:, half:]
+    return rows[:, 0] / b
 
 
 def _train_sorted(

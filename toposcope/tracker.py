@@ -14,7 +14,7 @@ from torch import nn
 
 from ._torch import capture_outputs, forward_batches
 from .activations import TopoSine
-from .workers import betti_numbers_many
+from .workers import betti_numbers_many, check_n_jobs
 
 __all__ = ["BettiTracker", "activation_layers", "draw_per_class"]
 
@@ -120,6 +120,7 @@ class BettiTracker:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
         if isinstance(maxdim, bool) or not isinstance(maxdim, int) or maxdim < 0:
             raise ValueError(f"maxdim must be a non-negative integer; got {maxdim!r}")
+        check_n_jobs(n_jobs)
         modules = dict(model.named_modules())
         if layers is None:
             layers = [INPUT, *activation_layers(model), LOGITS]

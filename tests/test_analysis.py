@@ -48,6 +48,13 @@ def test_sweep_table_and_lr_spread():
     assert by_lr.loc[(1e-3, "topo_sine"), "ratio"] == pytest.approx(10.5 / 21)
 
 
+def test_rerun_agreement_compares_within_the_shorter_budget():
+    short = runs({"relu": [5, None, None, 12]})
+    longer = runs({"relu": [5, 30, None, 13]})  # seed 1 reached later than the short budget: agrees
+    table = analysis.rerun_agreement(short, longer, budget=20)
+    assert table.loc["relu", "pairs"] == 4 and table.loc["relu", "same"] == 3  # seed 3 differs
+
+
 def test_betti_totals_sum_hidden_layers_only():
     betti = [
         {"epoch": 0, "layer": "input", "layer_index": 0, "class": 0, "dim": 0, "betti": 9},
@@ -60,6 +67,10 @@ def test_betti_totals_sum_hidden_layers_only():
     assert totals.loc[("rings", 0), "relu"] == 5 and totals.loc[("rings", 5), "relu"] == 1
     per_layer = analysis.betti_layer_totals(betti)
     assert per_layer[per_layer.epoch == 0].betti.tolist() == [9, 5]
+    two = pd.concat([frame, frame.assign(seed=1, betti=[[dict(r, betti=r["betti"] * 3) for r in betti]])])
+    runs = analysis.betti_run_totals(two)
+    assert runs[runs.epoch == 0].total.tolist() == [5, 15]
+    assert analysis.betti_totals(two).loc[("rings", 0), "relu"] == 10  # the mean over seeds
 
 
 def test_fashion_and_pruning_tables(tmp_path):

@@ -42,6 +42,28 @@ def test_mlp_experiment_resumes(tmp_path, monkeypatch):
     assert out.read_text().count("\n") == 2
 
 
+def test_topology_profile_runs_only_betti_on_whole_classes_with_maxdim_per_data_set(tmp_path, monkeypatch):
+    from toposcope.experiments import mlp
+
+    tiny = dict(mlp.PROFILES["topology"], sizes={"rings": (300, 100), "spheres": (300, 100)},
+                sweep_activations=["relu"])  # fmt: skip
+    tiny["betti"] = dict(tiny["betti"], epochs=[0, 1], seeds=[0], n_jobs=1)
+    monkeypatch.setitem(mlp.PROFILES, "topology", tiny)
+    with pytest.raises(ValueError, match="unknown experiment"):
+        mlp.run("topology", tmp_path / "x.jsonl", experiments=("convergence",))
+    with pytest.warns(UserWarning):  # 100-200 points a class: small clouds are warned about
+        store = mlp.run("topology", tmp_path / "topology.jsonl", device="cpu", progress=False)
+    frame = store.frame()
+    assert set(frame.experiment) == {"betti"} and sorted(frame.dataset) == ["rings", "spheres"]
+    for run in frame.itertuples():
+        records = pd.DataFrame(run.betti)
+        assert records.dim.max() == {"rings": 1, "spheres": 2}[run.dataset]
+        counts = records[records.layer == "input"].groupby("class").n_points.first()
+        assert counts.sum() == 300  # every training point, none drawn away
+    readings = analysis.input_readings(frame)
+    assert len(readings) == 4 and readings.nominal.map(len).tolist() == [2, 2, 3, 3]
+
+
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="needs apt-get install dataset-fashion-mnist")
 @pytest.mark.filterwarnings("ignore::UserWarning")  # ten images per class: small clouds, warned about
 def test_sparsity_experiment_smoke_and_resume(tmp_path):

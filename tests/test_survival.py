@@ -24,6 +24,15 @@ def test_times_to_target_censors_runs_that_never_reach():
     assert times.time.tolist() == [5.0, 40.0] and times.reached.tolist() == [True, False]
 
 
+def test_flat_censored_runs_are_stuck_and_rising_ones_are_not():
+    rising = {"epoch": list(range(1, 41)), "loss": [0.1] * 40, "train_acc": [0.5 + 0.01 * e for e in range(40)],
+              "test_acc": [0.5] * 40}  # fmt: skip
+    frame = pd.concat([runs({"relu": [5, None]}), pd.DataFrame([{"activation": "relu", "seed": 2, "curve": rising,
+                                                                  "max_epochs": 40, "target": 0.99}])])  # fmt: skip
+    times = times_to_target(frame)
+    assert times.reached.tolist() == [True, False, False] and times.stuck.tolist() == [False, True, False]
+
+
 def test_kaplan_meier_without_censoring_is_the_empirical_curve():
     km = kaplan_meier(np.array([2.0, 4.0, 6.0, 8.0]), np.ones(4, bool))
     assert km.survival.tolist() == [1.0, 0.75, 0.5, 0.25, 0.0]

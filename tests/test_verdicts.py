@@ -85,6 +85,48 @@ def test_naitzat_geometry_claims_and_side_by_side_table():
     assert side.loc["topo_sine", ("nine spheres", "Naitzat")] == "not yet measured"
 
 
+def test_long_budget_claims_are_named_by_their_budget_and_count_stuck_runs():
+    long = convergence({"relu": [30] * 8 + [None] * 2, "topo_sine_mid": [15] * 10, "topo_sine_mid_relu": [15] * 10},
+                       dataset="spheres")  # fmt: skip
+    table = report(None, None, long=long).set_index("claim")
+    row = table.loc["faster convergence: topo_sine_mid on nine spheres (60-epoch budget)"]
+    assert row.verdict == "holds" and "censored ReLU 20%" in row.measured
+    assert "stuck (flat accuracy) among the censored: relu 2/2, topo_sine_mid 0/0" in row.measured
+    assert "faster convergence: topo_sine on nine spheres (60-epoch budget)" not in table.index
+    assert len(report(None, None)) == len(table) - 2  # no long-budget rows without long-budget runs
+    both = report(None, None, long=long, longer=long.assign(max_epochs=500)).set_index("claim")
+    assert both.loc["faster convergence: topo_sine_mid on nine spheres (500-epoch budget)"].verdict == "holds"
+    assert len(both) == len(table) + 2
+
+
+def betti_runs(totals: dict[str, list[float]], dataset: str, inputs: tuple[tuple[int, ...], ...]) -> pd.DataFrame:
+    """Betti runs whose input layer reads ``inputs`` (one tuple per class) and whose one hidden layer reads a total."""
+    rows = []
+    for activation, values in totals.items():
+        for seed, value in enumerate(values):
+            records = [{"epoch": 0, "layer": "input", "layer_index": 0, "class": c, "dim": d, "betti": b,
+                        "n_points": 5000} for c, read in enumerate(inputs) for d, b in enumerate(read)]  # fmt: skip
+            records.append({"epoch": 5, "layer": "act1", "layer_index": 1, "class": 0, "dim": 0, "betti": value,
+                            "n_points": 5000})  # fmt: skip
+            rows.append({"experiment": "betti", "dataset": dataset, "activation": activation, "seed": seed,
+                         "betti": records})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_betti_claim_on_whole_class_runs_says_what_the_input_read():
+    totals = {"relu": [10] * 5, "topo_sine_mid": [5] * 5, "topo_sine_mid_relu": [12] * 5}
+    topology = pd.concat([betti_runs(totals, "spheres", ((9, 0, 9), (18, 0, 18))),
+                          betti_runs(totals, "rings", ((9, 9), (9, 10)))])  # fmt: skip
+    table = report(None, None, topology=topology).set_index("claim")
+    mid = table.loc["Betti numbers fall faster: topo_sine_mid on nine spheres"]
+    assert mid.verdict == "holds" and "b0..b2" in mid.measured
+    assert "the input reads the true topology in 20/20 class clouds (5,000 points)" in mid.measured
+    assert table.loc["Betti numbers fall faster: topo_sine_mid_relu on nine spheres"].verdict == "contradicted"
+    assert "true topology in 10/20" in table.loc["Betti numbers fall faster: topo_sine_mid on nine rings"].measured
+    few = report(None, None, topology=topology[topology.seed < 4]).set_index("claim")
+    assert few.loc["Betti numbers fall faster: topo_sine_mid on nine rings"].verdict == "inconclusive"
+
+
 @pytest.mark.parametrize("claim_count", [33])
 def test_report_lists_every_claim(claim_count):
     assert len(report(pd.DataFrame(), None)) == claim_count

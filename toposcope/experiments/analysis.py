@@ -31,6 +31,7 @@ __all__ = [
     "CURVE_FIELDS",
     "HIDDEN_CNN_LAYERS",
     "betti_layer_totals",
+    "betti_run_totals",
     "betti_totals",
     "cnn_accuracy",
     "cnn_betti",
@@ -42,10 +43,12 @@ __all__ = [
     "curves",
     "fashion_table",
     "finetune_summary",
+    "input_readings",
     "lr_spread",
     "partial_correlations",
     "pruning_accuracy",
     "pruning_summary",
+    "rerun_agreement",
     "runs",
     "score_correlations",
     "sparsity_areas",
@@ -134,26 +137,93 @@ def betti_layer_totals(betti: list[dict]) -> pd.DataFrame:
     return frame.groupby(["epoch", "layer_index", "layer"], as_index=False)["betti"].sum()
 
 
-def betti_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    """Total Betti number over the hidden layers (both classes, all dimensions) per run and epoch.
+def rerun_agreement(first: pd.DataFrame, second: pd.DataFrame, budget: float) -> pd.DataFrame:
+    """How often the same run (layout and seed) stored twice, with different budgets, gives the same time to target.
+
+    Up to ``budget`` epochs (the shorter budget) both runs saw the same epochs, so
+    a run trained independently of its batch group (see
+    :func:`toposcope.batched.train_many`) reaches its target at the same epoch
+    in both, or in neither.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``(dataset, epoch)``, one column per activation (mean over seeds).
+        Index ``activation``; columns ``pairs`` and ``same`` (pairs whose epoch to
+        target within ``budget``, or its absence, agree).
+    """
+    from .survival import times_to_target
+
+    def within(frame: pd.DataFrame) -> pd.DataFrame:
+        times = times_to_target(frame)
+        times["epoch"] = times.time.where(times.reached & (times.time <= budget))
+        return times[["activation", "seed", "epoch"]]
+
+    both = within(first).merge(within(second), on=["activation", "seed"])
+    both["same"] = (both.epoch_x == both.epoch_y) | (both.epoch_x.isna() & both.epoch_y.isna())
+    return both.groupby("activation", sort=False).agg(pairs=("seed", "size"), same=("same", "sum"))
+
+
+def betti_run_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Total Betti number over the hidden layers (both classes, all dimensions) of each run at each epoch.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dataset, activation, seed, epoch, total``, one row per run and checkpoint.
     """
     rows = []
     for run in frame.itertuples():
         records = pd.DataFrame(run.betti)
         hidden = records[records.layer.str.startswith("act")]
         for epoch, group in hidden.groupby("epoch"):
-            rows.append({"dataset": run.dataset, "activation": run.activation, "epoch": epoch,
-                         "total Betti (hidden layers)": int(group.betti.sum())})  # fmt: skip
-    if not rows:
+            rows.append({"dataset": run.dataset, "activation": run.activation, "seed": run.seed, "epoch": epoch,
+                         "total": int(group.betti.sum())})  # fmt: skip
+    return pd.DataFrame(rows, columns=["dataset", "activation", "seed", "epoch", "total"])
+
+
+def betti_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`betti_run_totals` averaged over seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(dataset, epoch)``, one column per activation (mean over seeds).
+    """
+    totals = betti_run_totals(frame)
+    if totals.empty:
         return pd.DataFrame()
-    return pd.DataFrame(rows).pivot_table(
-        index=["dataset", "epoch"], columns="activation", values="total Betti (hidden layers)"
-    )
+    return totals.pivot_table(index=["dataset", "epoch"], columns="activation", values="total")
+
+
+def input_readings(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the input layer of each Betti run reads, against the topology its data set is built to have.
+
+    A profile's later layers can only be read against a true start: where the
+    input cloud does not read the nominal numbers (too few points, too small a
+    ``maxdim``), the recipe, not the network, sets the profile.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run and class: ``dataset, activation, seed, class, n_points,
+        betti`` (tuple ``b0..b_maxdim``), ``nominal`` (from
+        :data:`toposcope.experiments.geometry.NOMINAL`; ``None`` for other data
+        sets), ``matches``.
+    """
+    from .geometry import NOMINAL
+
+    rows = []
+    for run in frame.itertuples():
+        records = pd.DataFrame(run.betti)
+        start = records[(records.layer == "input") & (records.epoch == records.epoch.min())]
+        for label, group in start.groupby("class"):
+            betti = tuple(int(b) for b in group.sort_values("dim").betti)
+            nominal = NOMINAL.get(run.dataset, {}).get(label)
+            rows.append({"dataset": run.dataset, "activation": run.activation, "seed": run.seed, "class": label,
+                         "n_points": int(group.n_points.iloc[0]), "betti": betti, "nominal": nominal,
+                         "matches": betti == nominal})  # fmt: skip
+    columns = ["dataset", "activation", "seed", "class", "n_points", "betti", "nominal", "matches"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def fashion_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ test_acc``); :mod:`toposcope.experiments.analysis` reads the results.
 
     python -m toposcope.experiments.mlp --profile full --out data/results/mlp_full.jsonl
     python -m toposcope.experiments.mlp --profile naitzat --only convergence
+    python -m toposcope.experiments.mlp --profile topology --out data/results/mlp_topology.jsonl
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def training_groups(cfg: dict[str, Any], experiments: Sequence[str]) -> Iterator
             if extra:  # more seeds for the layouts the headline claim compares
                 yield TrainingGroup("convergence", name, tuple(extra["layouts"]), tuple(extra["seeds"]),
                                     cfg["batch_size"], cfg["lr"], epochs, target=target)  # fmt: skip
-    seeds = tuple(cfg["seeds"])
+    seeds = tuple(cfg.get("seeds", ()))
     if "batch_size" in experiments:
         sweep = cfg["batch_sweep"]
         for name in sweep["datasets"]:
@@ -143,20 +144,21 @@ def training_groups(cfg: dict[str, Any], experiments: Sequence[str]) -> Iterator
 
 
 def run(profile: str = "smoke", out: str | Path | None = None, *, device: str = "auto", progress: bool = True,
-        experiments: Sequence[str] = EXPERIMENTS, data_root: str | None = None, backend: str = "local",
+        experiments: Sequence[str] | None = None, data_root: str | None = None, backend: str = "local",
         address: str | None = None, num_cpus: float = 1, num_gpus: float = 0) -> ResultStore:  # fmt: skip
     """Run (or resume) the experiments of a profile; return the :class:`ResultStore`.
 
     Parameters
     ----------
-    profile : {"smoke", "full", "naitzat"}
+    profile : {"smoke", "full", "naitzat", "topology"}
         Sizes from :data:`PROFILES`.
     out : path, optional
         Results file; default ``data/results/mlp_<profile>.jsonl``.
     device : str, default "auto"
     progress : bool, default True
-    experiments : sequence of str
-        A subset of :data:`EXPERIMENTS`.
+    experiments : sequence of str, optional
+        A subset of :data:`EXPERIMENTS`; default: those the profile holds (its
+        ``experiments`` entry, else all).
     data_root : str, optional
         Folder of the Fashion-MNIST files (see :func:`toposcope.fashion_mnist`).
     backend, address, num_cpus, num_gpus
@@ -165,9 +167,10 @@ def run(profile: str = "smoke", out: str | Path | None = None, *, device: str = 
         CPUs and ``num_gpus`` GPUs each, on a local instance or the cluster at ``address``.
     """
     check_names("profile", [profile], PROFILES)
-    check_names("experiment(s)", experiments, EXPERIMENTS)
-    check_names("backend", [backend], BACKENDS)
     cfg = PROFILES[profile]
+    experiments = cfg.get("experiments", EXPERIMENTS) if experiments is None else experiments
+    check_names("experiment(s)", experiments, cfg.get("experiments", EXPERIMENTS))
+    check_names("backend", [backend], BACKENDS)
     store = ResultStore(out or f"data/results/mlp_{profile}.jsonl")
     data = _datasets(cfg)
     cells = []
@@ -207,7 +210,9 @@ def _betti_work(todo: list[dict[str, Any]], *, split, settings: dict[str, Any], 
     checkpoints = settings["epochs"]
     X, y = split.train.tensors
     model = ModelSpec(get_layout(params["activation"]), params["seed"]).build(3, [25] * 9, 2)
-    tracker = BettiTracker(model, samples_per_class=settings["samples_per_class"], seed=params["seed"])
+    maxdim = settings.get("maxdim", {}).get(params["dataset"], 1)
+    tracker = BettiTracker(model, samples_per_class=settings["samples_per_class"], seed=params["seed"],
+                           maxdim=maxdim, n_jobs=settings.get("n_jobs", 1))  # fmt: skip
 
     def record(m, epoch, _record):
         if epoch in checkpoints:
@@ -248,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     add_backend_arguments(parser)
     args = parser.parse_args(argv)
     store = run(args.profile, args.out, device=args.device, data_root=args.data_root,
-                experiments=tuple(args.only or EXPERIMENTS), backend=args.backend, address=args.address,
+                experiments=args.only, backend=args.backend, address=args.address,
                 num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
     frame = analysis.runs(store)
     conv = frame[frame.experiment == "convergence"]

@@ -120,12 +120,16 @@ def runs_of(mlp: pd.DataFrame | None, experiment: str) -> pd.DataFrame:
 
 
 def paired_times(frame: pd.DataFrame, layouts: list[str], target: float | None = None) -> pd.DataFrame:
-    """Times to target of the given layouts, one row per seed present in all: columns t_<layout>, r_<layout>."""
+    """Times to target of the given layouts, one row per seed present in all: columns t_, r_, s_<layout>.
+
+    ``t_`` the epoch reached (or censored at), ``r_`` reached, ``s_`` stuck (see
+    :func:`~toposcope.experiments.survival.times_to_target`).
+    """
     times = times_to_target(frame, target)
     wide = None
     for layout in layouts:
-        part = times[times.activation == layout][["seed", "time", "reached"]]
-        part = part.rename(columns={"time": f"t_{layout}", "reached": f"r_{layout}"})
+        part = times[times.activation == layout][["seed", "time", "reached", "stuck"]]
+        part = part.rename(columns={"time": f"t_{layout}", "reached": f"r_{layout}", "stuck": f"s_{layout}"})
         wide = part if wide is None else wide.merge(part, on="seed")
     return wide if wide is not None else pd.DataFrame()
 

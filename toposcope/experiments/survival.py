@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
+    "STUCK_TOLERANCE",
     "kaplan_meier",
     "km_curves",
     "km_median",
@@ -35,6 +36,10 @@ __all__ = [
     "time_table",
     "times_to_target",
 ]
+
+
+STUCK_TOLERANCE = 0.005
+"""Widest spread of accuracy over a run's second half for :func:`times_to_target` to call it stuck."""
 
 
 def times_to_target(frame: pd.DataFrame, target: float | None = None, metric: str = "train_acc") -> pd.DataFrame:
@@ -51,7 +56,11 @@ def times_to_target(frame: pd.DataFrame, target: float | None = None, metric: st
     Returns
     -------
     pandas.DataFrame
-        ``activation, seed, time, reached`` (``reached`` False: censored at ``time``).
+        ``activation, seed, time, reached`` (``reached`` False: censored at
+        ``time``), ``stuck``: censored with a flat curve (``metric`` within
+        :data:`STUCK_TOLERANCE` over the second half of the run's epochs), a run no
+        longer budget would bring to the target (e.g. one predicting the majority
+        class throughout).
     """
     if metric not in ("train_acc", "test_acc"):
         raise ValueError(f"metric must be 'train_acc' or 'test_acc'; got {metric!r}")
@@ -62,8 +71,11 @@ def times_to_target(frame: pd.DataFrame, target: float | None = None, metric: st
         points = zip(curve["epoch"], curve[metric], strict=True)
         hit = next((e for e, v in points if v is not None and v >= goal), None)
         time = float(hit if hit is not None else curve["epoch"][-1])
-        rows.append({"activation": run.activation, "seed": run.seed, "time": time, "reached": hit is not None})
-    return pd.DataFrame(rows, columns=["activation", "seed", "time", "reached"])
+        late = [v for v in curve[metric][len(curve[metric]) // 2 :] if v is not None]
+        stuck = hit is None and len(late) > 1 and max(late) - min(late) < STUCK_TOLERANCE
+        rows.append({"activation": run.activation, "seed": run.seed, "time": time, "reached": hit is not None,
+                     "stuck": stuck})  # fmt: skip
+    return pd.DataFrame(rows, columns=["activation", "seed", "time", "reached", "stuck"])
 
 
 def kaplan_meier(times: np.ndarray, reached: np.ndarray) -> pd.DataFrame:

@@ -7,7 +7,7 @@ the same numbers:
 * ``"ripser"`` (scikit-tda): every edge gets the same value, so ripser reduces one
   complex rather than a filtration;
 * ``"gudhi"``: the graph is first shrunk by edge collapses (Boissonnat & Pritam,
-  SoCG 2020; gudhi's ``SimplexTree.collapse_edges``), which remove edges whose
+  SoCG 2020; gudhi's ``flag_filtration.edge_collapse.reduce_graph``), which remove edges whose
   removal leaves the flag complex's homology unchanged, and the much smaller
   complex is then expanded and reduced.  On a 2-hop kNN complex the collapse
   keeps a few percent of the edges.

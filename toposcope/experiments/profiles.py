@@ -28,6 +28,12 @@ __all__ = [
 FULL_BATCH = "full"
 """The batch size that means "the whole training set"."""
 
+_CLEAN_SPHERES: dict[str, Any] = {
+    "experiments": ["convergence"], "sizes": {"spheres": (16_000, 2000)}, "seeds": list(range(25)),
+    "activations": ["relu", "topo_sine_mid", "topo_sine_mid_relu"], "target": 0.99, "lr": 3e-3, "batch_size": 128,
+}  # fmt: skip
+"""The clean spheres' headline convergence runs, 25 seeds; the longer-budget profiles add ``epochs``."""
+
 MLP: dict[str, dict[str, Any]] = {
     "smoke": {
         "sizes": {"rings": (4000, 1000)}, "seeds": [0, 1], "epochs": 20, "target": 0.9, "lr": 3e-3,
@@ -60,16 +66,8 @@ MLP: dict[str, dict[str, Any]] = {
         "epochs": 60, "epochs_by_dataset": {"spheres_naitzat": 100}, "target": 0.99,
         "targets": {"rings_naitzat": 0.95}, "lr": 3e-3, "batch_size": 128,
     },
-    "spheres_long": {
-        "experiments": ["convergence"], "sizes": {"spheres": (16_000, 2000)}, "seeds": list(range(25)),
-        "activations": ["relu", "topo_sine_mid", "topo_sine_mid_relu"], "epochs": 200, "target": 0.99,
-        "lr": 3e-3, "batch_size": 128,
-    },
-    "spheres_500": {
-        "experiments": ["convergence"], "sizes": {"spheres": (16_000, 2000)}, "seeds": list(range(25)),
-        "activations": ["relu", "topo_sine_mid", "topo_sine_mid_relu"], "epochs": 500, "target": 0.99,
-        "lr": 3e-3, "batch_size": 128,
-    },
+    "spheres_long": {**_CLEAN_SPHERES, "epochs": 200},
+    "spheres_500": {**_CLEAN_SPHERES, "epochs": 500},
     "topology": {
         "experiments": ["betti"], "sizes": {"rings": (16_000, 2000), "spheres": (16_000, 2000)},
         "lr": 3e-3, "batch_size": 128, "sweep_activations": ["relu", "topo_sine_mid", "topo_sine_mid_relu"],
@@ -158,11 +156,6 @@ images, which are neither trained on nor reported on) and prunes per layer and g
 (``scopes``)."""
 
 CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
-    "spheres_long": {
-        "experiments": ["convergence"], "sizes": {"spheres": (16_000, 2000)}, "seeds": list(range(25)),
-        "activations": ["relu", "topo_sine_mid", "topo_sine_mid_relu"], "epochs": 200, "target": 0.99,
-        "lr": 3e-3, "batch_size": 128,
-    },
     "topology": {
         "smoke": {"epochs": 8, "sensitivity_points": [50, 100, 200, 400, 800], "scatter_points": 3000},
         "full": {"epochs": 40, "sensitivity_points": [50, 100, 200, 400, 800, 1600], "scatter_points": 8000},

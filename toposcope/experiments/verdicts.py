@@ -136,17 +136,14 @@ def betti_claim(mlp: pd.DataFrame | None, layout: str = "topo_sine_mid") -> list
     clouds the recipe read the data set's true topology
     (:func:`~toposcope.experiments.analysis.input_readings`).
     """
-    from .analysis import input_readings
+    from .analysis import betti_run_totals, input_readings
 
     runs = runs_of(mlp, "betti")
     verdicts = []
     for dataset in ("rings", "spheres"):
-        totals = {}
         ours = runs[(runs.dataset == dataset) & runs.activation.isin(["relu", layout])]
-        for run in ours.itertuples():
-            records = pd.DataFrame(run.betti)
-            hidden = records[records.layer.str.startswith("act") & (records.epoch > 0)]
-            totals[(run.activation, run.seed)] = hidden.groupby("epoch").betti.sum().mean()
+        per_epoch = betti_run_totals(ours)
+        totals = per_epoch[per_epoch.epoch > 0].groupby(["activation", "seed"]).total.mean().to_dict()
         seeds = sorted({s for a, s in totals if a == "relu"} & {s for a, s in totals if a == layout})
         guard = check_guards(len(seeds), MIN_SEEDS["betti"])
         measured, rule, numbers = "", "", (np.nan,) * 4

@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse.csgraph import shortest_path
 
 import toposcope as ts
 from toposcope.clouds import unique_rows
@@ -95,6 +96,32 @@ def test_knn_hop_matrix():
     assert np.array_equal(D, D.T)
     full = ts.knn_hop_matrix(X, k=3, max_hops=None).toarray()
     assert full[0, 25] == 25
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(5, 120), st.sampled_from([2, 3, 40]), st.integers(2, 12), st.integers(1, 4), st.integers(0, 2**32))
+def test_hop_matrix_and_graph_match_breadth_first_search(n, d, k, hops, seed):
+    # d = 40 takes the brute-force kNN branch, d <= 32 the k-d tree.
+    X = np.random.default_rng(seed).normal(size=(n, d))
+    k = min(k, n)
+    dist = np.linalg.norm(X[:, None] - X[None], axis=-1)
+    near = np.argsort(dist, axis=1)[:, :k]
+    A = np.zeros((n, n), bool)
+    A[np.repeat(np.arange(n), k), near.ravel()] = True
+    A = (A | A.T) & ~np.eye(n, dtype=bool)
+    bfs = shortest_path(A.astype(float), unweighted=True, directed=False)
+    within = np.where(bfs <= hops, bfs, 0)
+    np.fill_diagonal(within, 0)
+    assert np.array_equal(ts.knn_hop_matrix(X, k=k, max_hops=hops).toarray(), within)
+    graph = ts.knn_hop_graph(X, k=k, hops=hops)
+    assert np.all(graph.row < graph.col)
+    assert np.array_equal(graph.toarray() != 0, np.triu(within > 0))
+
+
+def test_knn_hop_graph_rejects_bad_hops():
+    for hops in (0, 1.5, -2):
+        with pytest.raises(ValueError, match="hops must be a positive integer; got"):
+            ts.knn_hop_graph(circle(20), k=3, hops=hops)
 
 
 def test_persistence_diagrams_for_persim():

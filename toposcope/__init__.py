@@ -7,7 +7,7 @@ Activations
 Topology
     :func:`betti_numbers`, :func:`betti_numbers_many`, :func:`persistence`, :func:`betti_sensitivity`,
     :class:`BettiResult`,
-    :func:`subsample`, :func:`knn_hop_matrix`, :class:`SubsampleWarning`
+    :func:`subsample`, :func:`knn_hop_matrix`, :func:`knn_hop_graph`, :class:`SubsampleWarning`
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`, :func:`frames_html`,
     :func:`plot_betti_epochs`, :func:`plot_barcode`
@@ -35,7 +35,7 @@ from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
 from .sensitivity import betti_sensitivity, stable_k
-from .topology import BettiResult, betti_numbers, knn_hop_matrix, persistence
+from .topology import BettiResult, betti_numbers, knn_hop_graph, knn_hop_matrix, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
 from .workers import betti_numbers_many
@@ -71,6 +71,7 @@ __all__ = [
     "frames_html",
     "get_activation",
     "get_layout",
+    "knn_hop_graph",
     "knn_hop_matrix",
     "nine_rings",
     "nine_spheres",

@@ -25,13 +25,17 @@ from scipy.sparse.csgraph import connected_components
 
 from .memory import check_ripser_memory, clique_bound
 
-__all__ = ["ENGINES", "check_complex_memory", "check_maxdim", "flag_complex_betti"]
+__all__ = ["ENGINES", "check_complex_memory", "check_maxdim", "flag_complex_betti", "graph_betti"]
 
 ENGINES = ("auto", "ripser", "gudhi")
-AUTO_GUDHI_EDGES = 20_000
-"""``"auto"`` collapses with gudhi from this many edges (or from ``maxdim = 2``) on."""
+AUTO_GUDHI_EDGES = 1_000
+"""``"auto"`` collapses with gudhi from this many edges (or from ``maxdim = 2``) on.
 
-_COLLAPSE_ROUNDS = 3  # a fourth round removed < 1% more edges on 2-hop kNN complexes
+Measured on 2-hop kNN complexes of an MLP's layers (2 cores): collapse-then-ripser
+is 1.3x faster than ripser alone at 100 points (1,900 edges) and 2.4x at 1,000
+points (18,000 edges)."""
+
+_COLLAPSE_ROUNDS = 2  # the fastest to a Betti number on 2-hop kNN complexes (1,000 and 8,000 points)
 
 
 def check_maxdim(maxdim: object) -> int:
@@ -126,7 +130,15 @@ def flag_complex_betti(edges: sparse.spmatrix, maxdim: int, engine: str = "auto"
     maxdim = check_maxdim(maxdim)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
-    graph = _graph(edges)
+    return graph_betti(_graph(edges), maxdim, engine)
+
+
+def graph_betti(graph: sparse.coo_matrix, maxdim: int, engine: str) -> tuple[int, ...]:
+    """:func:`flag_complex_betti` of a graph already simple: the upper triangle (``row < col``), no repeats.
+
+    For callers that build such a graph themselves (:func:`toposcope.topology.knn_hop_graph`)
+    and have checked ``maxdim`` and ``engine``; it skips the normalisation pass.
+    """
     if engine == "gudhi" and not _gudhi_available():
         raise ImportError("engine='gudhi' needs the gudhi package: pip install gudhi")
     if engine == "auto":

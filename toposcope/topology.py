@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors, radius_neighbors_graph
 
 from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
-from .complexes import ENGINES, check_complex_memory, flag_complex_betti
+from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti
 from .complexes import check_maxdim as _check_maxdim
 from .memory import check_ripser_memory, clique_bound
 
@@ -35,6 +35,7 @@ __all__ = [
     "BettiResult",
     "betti_numbers",
     "flag_complex_betti",
+    "knn_hop_graph",
     "knn_hop_matrix",
     "persistence",
 ]
@@ -88,6 +89,64 @@ def _check_k(k: int, n: int) -> int:
     return int(min(k, n))
 
 
+def _knn_graph(X: np.ndarray, k: int) -> sparse.csr_matrix:
+    """The symmetric k-nearest-neighbour graph with a loop at every point (non-zero pattern; values arbitrary).
+
+    Two points are joined when either is among the other's ``k - 1`` nearest
+    neighbours.  The loops make the pattern of the ``j``-th matrix power the pairs
+    at most ``j`` hops apart.
+    """
+    n = len(X)
+    if X.shape[1] <= KD_TREE_MAX_DIM:  # a k-d tree, up to a few dozen dimensions (scipy's: the fastest here)
+        _, idx = cKDTree(X).query(X, k=k)  # distinct points: each point is its own first neighbour
+        S = sparse.csr_matrix((np.ones(n * k, np.float32), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
+    else:  # brute force (a chunked matrix product) in high dimensions
+        S = NearestNeighbors(n_neighbors=k - 1, algorithm="brute").fit(X).kneighbors_graph(mode="connectivity")
+        S = (S + sparse.identity(n, format="csr")).astype(np.float32)
+    return (S + S.T).tocsr()
+
+
+def _check_hops(hops: int, name: str) -> int:
+    if int(hops) != hops or hops < 1:
+        raise ValueError(f"{name} must be a positive integer; got {hops}")
+    return int(hops)
+
+
+def _reach(S: sparse.csr_matrix, hops: int) -> sparse.csr_matrix:
+    """The pairs at most ``hops`` apart in the looped graph ``S``, as a 0/1 pattern (the diagonal included)."""
+    R = S
+    for _ in range(1, hops):
+        R = R @ S
+        R.data[:] = 1  # keep the pattern, not the walk counts
+    return R
+
+
+def knn_hop_graph(X: np.ndarray, k: int = DEFAULT_K, hops: int = DEFAULT_HOPS) -> sparse.coo_matrix:
+    """The graph joining the points of a cloud at most ``hops`` hops apart in its kNN graph.
+
+    Its flag complex is the complex whose Betti numbers :func:`betti_numbers`
+    reads with ``method="knn"`` (the same pattern as ``knn_hop_matrix(X, k,
+    hops)``, built without the hop counts).
+
+    Parameters
+    ----------
+    X : (n, d) array
+        Distinct points.
+    k : int
+        Neighbours per point, the point itself counted.
+    hops : int
+        The scale, a positive integer.
+
+    Returns
+    -------
+    scipy.sparse.coo_matrix
+        ``(n, n)``, the upper triangle (``row < col``) of the edges, float32 ones.
+    """
+    R = sparse.triu(_reach(_knn_graph(X, k), _check_hops(hops, "hops")), k=1).tocoo()
+    R.data[:] = 1
+    return R
+
+
 def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEFAULT_HOPS) -> sparse.coo_matrix:
     """Hop distances in the symmetric k-nearest-neighbour graph of a cloud.
 
@@ -108,30 +167,31 @@ def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEF
     scipy.sparse.coo_matrix
         ``(n, n)``, symmetric, ``D[i, j]`` = hops from ``i`` to ``j`` (absent:
         farther than ``max_hops`` or disconnected; the diagonal is empty).
+
+    See Also
+    --------
+    knn_hop_graph : the pairs within a number of hops, without their distances (faster).
     """
     n = len(X)
-    if X.shape[1] <= KD_TREE_MAX_DIM:  # a k-d tree, up to a few dozen dimensions (scipy's: the fastest here)
-        _, idx = cKDTree(X).query(X, k=k)  # distinct points: each point is its own first neighbour
-        rows = np.repeat(np.arange(n), k - 1)
-        A = sparse.csr_matrix((np.ones(n * (k - 1), dtype=np.int32), (rows, idx[:, 1:].ravel())), shape=(n, n))
-    else:  # brute force (a chunked matrix product) in high dimensions
-        A = NearestNeighbors(n_neighbors=k - 1, algorithm="brute").fit(X).kneighbors_graph(mode="connectivity")
-    A = ((A + A.T) > 0).astype(np.int32).tocsr()
+    if max_hops is not None:
+        max_hops = _check_hops(max_hops, "max_hops")
+    S = _knn_graph(X, k)
     if max_hops is None:
-        D = shortest_path(A, method="D", unweighted=True, directed=False)
+        D = shortest_path(S, method="D", unweighted=True, directed=False)
         i, j = np.nonzero(np.isfinite(D) & (D > 0))
         return sparse.coo_matrix((D[i, j], (i, j)), shape=(n, n))
-    if int(max_hops) != max_hops or max_hops < 1:
-        raise ValueError(f"max_hops must be a positive integer; got {max_hops}")
-    # reach[j] marks pairs at most j + 1 hops apart; the hop distance of a pair is
-    # (number of levels) - (number of levels at which it is already reached) + 1.
-    reach = [A]
-    for _ in range(1, int(max_hops)):
-        R = reach[-1]
-        reach.append(((R + R @ A) > 0).astype(np.int32))
-    D = (reach[-1] * len(reach) - sum(reach[:-1], sparse.csr_matrix((n, n), dtype=np.int32))).tocoo()
-    keep = D.row != D.col
-    return sparse.coo_matrix((D.data[keep].astype(np.float64), (D.row[keep], D.col[keep])), shape=(n, n))
+    # A pair j hops apart is in the patterns of S^j .. S^max_hops: its hop
+    # distance is max_hops + 1 minus the number of patterns it is in.
+    S.data[:] = 1
+    R, counts = S, S
+    for _ in range(1, max_hops):
+        R = R @ S
+        R.data[:] = 1
+        counts = counts + R
+    counts = counts.tocoo()
+    keep = counts.row != counts.col
+    hops = max_hops + 1 - counts.data[keep].astype(np.float64)
+    return sparse.coo_matrix((hops, (counts.row[keep], counts.col[keep])), shape=(n, n))
 
 
 def _check_dense_memory(arr: np.ndarray, maxdim: int, thresh: float = math.inf) -> None:
@@ -253,7 +313,7 @@ def betti_numbers(
         betti = (1,) + (0,) * maxdim
     elif method == "knn":
         params["k"] = _check_k(k, len(arr))
-        betti = flag_complex_betti(knn_hop_matrix(arr, k=params["k"], max_hops=params["scale"]), maxdim, engine)
+        betti = graph_betti(knn_hop_graph(arr, k=params["k"], hops=params["scale"]), maxdim, engine)
         if maxdim >= 1:
             _warn_if_small(len(arr), betti[0], params["k"], params["scale"])
     elif method == "rips":

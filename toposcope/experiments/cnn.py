@@ -89,11 +89,14 @@ def load(dataset: str, cfg: dict[str, Any], data_root: str | None = None) -> tup
 
 def betti_checkpoint(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, epoch: int, cfg: dict[str, Any],
                      seed: int) -> list[dict[str, Any]]:  # fmt: skip
-    """Betti rows (with a ``k`` column) of every tracked layer and class, at each ``k`` of the profile."""
+    """Betti rows (with a ``k`` column) of every tracked layer and class, at each ``k`` of the profile.
+
+    ``cfg["n_jobs"]`` (default 1) worker processes compute a checkpoint's clouds.
+    """
     rows = []
     for k in cfg["ks"]:
         tracker = BettiTracker(model, list(TRACKED_LAYERS), samples_per_class=cfg["samples_per_class"], seed=seed,
-                               maxdim=1, k=k)  # fmt: skip
+                               maxdim=1, k=k, n_jobs=cfg.get("n_jobs", 1))  # fmt: skip
         frame = tracker.profile(X, y, epoch=epoch)
         rows += [{**row, "k": k} for row in frame.to_dict("records")]
     return rows

@@ -124,11 +124,13 @@ CNN: dict[str, dict[str, Any]] = {
         "train_images": 12_000, "test_images": 10_000, "epochs": 6, "lr": 1e-3, "batch_size": 128,
         "seeds": [0, 1, 2, 3, 4], "layouts": ["relu", "topo_sine_mid", "topo_sine_mid_relu"],
         "channels": (32, 64, 64), "dense": 64, "betti_epochs": [0, 1, 6], "samples_per_class": 300, "ks": [5, 14],
+        "n_jobs": 2,
     },
 }  # fmt: skip
 """Sizes of :mod:`toposcope.experiments.cnn`.  ``"full"`` is sized for one session on a 2-core CPU
 (a GPU takes the paper's 60,000 images with ``train_images``); the seeds run in order, so
-three seeds are complete before the fourth starts."""
+three seeds are complete before the fourth starts.  ``n_jobs`` (default 1) worker processes
+compute a Betti checkpoint's clouds (the numbers do not depend on it)."""
 
 SPARSITY: dict[str, dict[str, Any]] = {
     "smoke": {

@@ -83,7 +83,7 @@ def main() -> None:
         print(f"  collapse (k-d tree, gudhi edge collapse):        {t_fast:7.2f} s   {t_plain / t_fast:5.1f}x")
         print(f"  collapse, {args.jobs} worker processes:                {t_jobs:7.2f} s   {t_plain / t_jobs:5.1f}x")
         print(f"  of the collapse path, one process: kNN-hop graphs {t_graph:.2f} s, homology (collapse + ripser) "
-              f"{t_homology:.2f} s")
+              f"{t_homology:.2f} s")  # fmt: skip
         print(f"  hidden-layer b1 (class 0): {[b[1] for b in b_fast[2:-2:2]]}")
     import copy
 

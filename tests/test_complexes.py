@@ -36,6 +36,25 @@ def test_gudhi_collapse_gives_ripser_numbers(n, d, k, hops, seed):
     assert flag_complex_betti(edges, 2, "gudhi") == flag_complex_betti(edges, 2, "ripser")
 
 
+def test_auto_engine_collapses_large_sparse_graphs_only():
+    from toposcope.complexes import AUTO_GUDHI_EDGES, AUTO_GUDHI_MAX_DEGREE, auto_engine
+
+    def ring(n, reach):  # each vertex joined to the next `reach` ones: mean degree 2 * reach
+        rows = np.repeat(np.arange(n), reach)
+        cols = (rows + np.tile(np.arange(1, reach + 1), n)) % n
+        return sparse.coo_matrix((np.ones(len(rows)), (np.minimum(rows, cols), np.maximum(rows, cols))), shape=(n, n))
+
+    sparse_large = ring(AUTO_GUDHI_EDGES, AUTO_GUDHI_MAX_DEGREE // 2)
+    dense = ring(AUTO_GUDHI_EDGES, AUTO_GUDHI_MAX_DEGREE // 2 + 1)
+    small = ring(AUTO_GUDHI_EDGES // 8 - 1, 4)
+    assert auto_engine(sparse_large, 1) == "gudhi"
+    assert auto_engine(dense, 1) == "ripser" and auto_engine(small, 1) == "ripser"
+    assert auto_engine(dense, 2) == "gudhi" and auto_engine(small, 2) == "gudhi"
+    assert auto_engine(sparse_large, 0) == "ripser"
+    for graph in (sparse_large, dense, small):
+        assert flag_complex_betti(graph, 1, "auto") == flag_complex_betti(graph, 1, "ripser")
+
+
 def test_graph_without_edges_and_dimension_zero():
     empty = sparse.coo_matrix((5, 5))
     for engine in ("ripser", "gudhi"):

@@ -12,7 +12,8 @@ the same numbers:
   complex is then expanded and reduced.  On a 2-hop kNN complex the collapse
   keeps a few percent of the edges.
 
-``"auto"`` takes gudhi for complexes large enough to repay the collapse.
+``"auto"`` takes gudhi for complexes large and sparse enough to repay the collapse
+(see :data:`AUTO_GUDHI_MAX_DEGREE`).
 Homology is over the field with two elements in both.
 """
 
@@ -25,15 +26,20 @@ from scipy.sparse.csgraph import connected_components
 
 from .memory import check_ripser_memory, clique_bound
 
-__all__ = ["ENGINES", "check_complex_memory", "check_maxdim", "flag_complex_betti", "graph_betti"]
+__all__ = ["ENGINES", "auto_engine", "check_complex_memory", "check_maxdim", "flag_complex_betti", "graph_betti"]
 
 ENGINES = ("auto", "ripser", "gudhi")
 AUTO_GUDHI_EDGES = 1_000
-"""``"auto"`` collapses with gudhi from this many edges (or from ``maxdim = 2``) on.
+AUTO_GUDHI_MAX_DEGREE = 64
+"""``"auto"`` collapses with gudhi graphs of at least ``AUTO_GUDHI_EDGES`` edges and a mean
+degree of at most ``AUTO_GUDHI_MAX_DEGREE`` (and every graph when ``maxdim >= 2``, where the
+collapse keeps ripser's clique count in bounds); other graphs go to ripser alone.
 
-Measured on 2-hop kNN complexes of an MLP's layers (2 cores): collapse-then-ripser
-is 1.3x faster than ripser alone at 100 points (1,900 edges) and 2.4x at 1,000
-points (18,000 edges)."""
+Measured on 2-hop kNN complexes (2 cores; ``benchmarks/betti_speed.py`` and the random
+clouds of ``benchmarks/engine_choice.py``): on the sparse graphs of an MLP's layers
+(mean degree 30-60) collapse-then-ripser is 1.3x faster than ripser alone at 100 points
+and 2-4x at 1,000; on the dense graphs of high-dimensional layers (mean degree 120 and
+up, where the kNN graph has hubs) the collapse is 2-25x slower than ripser alone."""
 
 _COLLAPSE_ROUNDS = 2  # the fastest to a Betti number on 2-hop kNN complexes (1,000 and 8,000 points)
 
@@ -133,6 +139,13 @@ def flag_complex_betti(edges: sparse.spmatrix, maxdim: int, engine: str = "auto"
     return graph_betti(_graph(edges), maxdim, engine)
 
 
+def auto_engine(graph: sparse.spmatrix, maxdim: int) -> str:
+    """The engine ``"auto"`` picks for a graph: ``"gudhi"`` or ``"ripser"`` (see :data:`AUTO_GUDHI_MAX_DEGREE`)."""
+    sparse_enough = 2 * graph.nnz <= AUTO_GUDHI_MAX_DEGREE * graph.shape[0]
+    collapse = maxdim >= 2 or (graph.nnz >= AUTO_GUDHI_EDGES and sparse_enough)
+    return "gudhi" if collapse and maxdim >= 1 and _gudhi_available() else "ripser"
+
+
 def graph_betti(graph: sparse.coo_matrix, maxdim: int, engine: str) -> tuple[int, ...]:
     """:func:`flag_complex_betti` of a graph already simple: the upper triangle (``row < col``), no repeats.
 
@@ -142,8 +155,7 @@ def graph_betti(graph: sparse.coo_matrix, maxdim: int, engine: str) -> tuple[int
     if engine == "gudhi" and not _gudhi_available():
         raise ImportError("engine='gudhi' needs the gudhi package: pip install gudhi")
     if engine == "auto":
-        large = graph.nnz >= AUTO_GUDHI_EDGES or maxdim >= 2
-        engine = "gudhi" if large and maxdim >= 1 and _gudhi_available() else "ripser"
+        engine = auto_engine(graph, maxdim)
     if maxdim == 0:  # the connected components of the graph: no complex to build
         return (int(connected_components(graph, directed=False)[0]),)
     if engine == "gudhi":

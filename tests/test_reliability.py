@@ -63,6 +63,18 @@ def test_memory_guard_refuses_what_ripser_cannot_hold(monkeypatch):
     assert len(ts.persistence(big[:300], maxdim=1)) == 2  # small enough: computed
 
 
+def test_memory_guard_refuses_a_hop_graph_too_large(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(2000, 3))
+    pairs = 2 * ts.knn_hop_graph(X).nnz + len(X)  # the 2-hop pattern, both triangles and the diagonal
+    monkeypatch.setattr(memory, "MEMORY_BUDGET", memory.BYTES_PER_PAIR * pairs // 2)
+    with pytest.raises(MemoryError, match="within 2 hops of 2000 points"):
+        ts.betti_numbers(X)
+    with pytest.raises(MemoryError, match="every connected pair"):
+        ts.knn_hop_matrix(X, max_hops=None)
+    monkeypatch.setattr(memory, "MEMORY_BUDGET", 2**30)
+    assert ts.betti_numbers(X).betti[0] == 1
+
+
 def test_memory_estimate_matches_the_measured_model():
     # 1,000 points, full 2-D Rips filtration: about 11 GiB measured with ripser.py 0.6.15
     need = memory.BYTES_PER_EDGE * 499_500 + memory.BYTES_PER_TOP_SIMPLEX * 166_167_000 + 8 * 1000**2

@@ -29,7 +29,7 @@ from sklearn.neighbors import NearestNeighbors, radius_neighbors_graph
 from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
 from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti
 from .complexes import check_maxdim as _check_maxdim
-from .memory import check_ripser_memory, clique_bound
+from .memory import check_hop_graph_memory, check_ripser_memory, clique_bound
 
 __all__ = [
     "BettiResult",
@@ -112,12 +112,24 @@ def _check_hops(hops: int, name: str) -> int:
     return int(hops)
 
 
+def _next_hop(R: sparse.csr_matrix, S: sparse.csr_matrix, hops: int) -> sparse.csr_matrix:
+    """``R @ S`` as a 0/1 pattern: the pairs one hop farther than ``R``'s, ``hops`` apart at most.
+
+    Its memory is checked first: the walks of one more hop bound the pairs it can hold.
+    """
+    n = S.shape[0]
+    degrees = np.diff(S.indptr)
+    check_hop_graph_memory(n, min(float(n) ** 2, float(degrees[R.indices].sum())), hops)
+    R = R @ S
+    R.data[:] = 1  # keep the pattern, not the walk counts
+    return R
+
+
 def _reach(S: sparse.csr_matrix, hops: int) -> sparse.csr_matrix:
-    """The pairs at most ``hops`` apart in the looped graph ``S``, as a 0/1 pattern (the diagonal included)."""
+    """The pairs at most ``hops`` apart in the looped graph ``S``, as a pattern (the diagonal included)."""
     R = S
-    for _ in range(1, hops):
-        R = R @ S
-        R.data[:] = 1  # keep the pattern, not the walk counts
+    for hop in range(2, hops + 1):
+        R = _next_hop(R, S, hop)
     return R
 
 
@@ -177,6 +189,7 @@ def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEF
         max_hops = _check_hops(max_hops, "max_hops")
     S = _knn_graph(X, k)
     if max_hops is None:
+        check_hop_graph_memory(n, 2.0 * n**2, None)  # a dense n x n matrix, then its entries' indices
         D = shortest_path(S, method="D", unweighted=True, directed=False)
         i, j = np.nonzero(np.isfinite(D) & (D > 0))
         return sparse.coo_matrix((D[i, j], (i, j)), shape=(n, n))
@@ -184,9 +197,8 @@ def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEF
     # distance is max_hops + 1 minus the number of patterns it is in.
     S.data[:] = 1
     R, counts = S, S
-    for _ in range(1, max_hops):
-        R = R @ S
-        R.data[:] = 1
+    for hop in range(2, max_hops + 1):
+        R = _next_hop(R, S, hop)
         counts = counts + R
     counts = counts.tocoo()
     keep = counts.row != counts.col

@@ -83,7 +83,7 @@ def test_memory_estimate_matches_the_measured_model():
 
 
 def test_junk_never_aborts_the_process():
-    """Random junk into betti_numbers and persistence, in a child process: it must end normally."""
+    """Random junk into the public functions that reach native code, in a child process: it must end normally."""
     proc = _run_isolated("""
         import warnings; warnings.simplefilter("ignore")
         from hypothesis import given, settings, strategies as st
@@ -94,11 +94,16 @@ def test_junk_never_aborts_the_process():
                          st.lists(floats, max_size=5), st.text(max_size=5), st.none())
 
         @settings(max_examples=150, deadline=None, database=None)
-        @given(junk=junk, maxdim=st.integers(-3, 2))
-        def check(junk, maxdim):
+        @given(junk=junk, maxdim=st.integers(-3, 2), k=st.integers(-2, 12))
+        def check(junk, maxdim, k):
             for call in (ts.betti_numbers, ts.persistence):
                 try:
                     call(junk, maxdim=maxdim)
+                except (TypeError, ValueError):
+                    pass
+            for call in (ts.knn_hop_graph, ts.knn_hop_matrix):  # k above the number of points included
+                try:
+                    call(junk, k)
                 except (TypeError, ValueError):
                     pass
 

@@ -118,6 +118,15 @@ def test_hop_matrix_and_graph_match_breadth_first_search(n, d, k, hops, seed):
     assert np.array_equal(graph.toarray() != 0, np.triu(within > 0))
 
 
+def test_hop_graphs_of_huge_coordinates_and_few_points():
+    # distances of 1e308-sized points overflow unless the cloud is normalised first
+    X = np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 1e308], [0.0, -1e308]])
+    assert ts.knn_hop_graph(X, k=2, hops=1).nnz == ts.knn_hop_graph(X / 1e308, k=2, hops=1).nnz > 0
+    assert np.array_equal(ts.knn_hop_matrix(X, k=3).toarray(), ts.knn_hop_matrix(X / 1e308, k=3).toarray())
+    with pytest.warns(UserWarning, match="using k=4"):
+        assert ts.knn_hop_graph(X, k=9).nnz == 6  # every pair
+
+
 def test_knn_hop_graph_rejects_bad_hops():
     for hops in (0, 1.5, -2):
         with pytest.raises(ValueError, match="hops must be a positive integer; got"):

@@ -120,6 +120,21 @@ def unique_rows(arr: np.ndarray) -> np.ndarray:
     return arr if len(first) == len(arr) else arr[sorted(first.values())]
 
 
+def normalise(arr: np.ndarray) -> tuple[np.ndarray, float]:
+    """A finite cloud centred and divided by its largest absolute coordinate; return it and that ``unit``.
+
+    Scaled first, so that centring cannot overflow near the float limits; then
+    every distance is at most ``2 sqrt(d)`` and none overflows.
+    """
+    unit = 1.0
+    for centre in (False, True):
+        arr = arr - arr.mean(axis=0) if centre else arr
+        size = float(np.abs(arr).max())
+        if size > 0:
+            arr, unit = arr / size, unit * size
+    return arr, unit
+
+
 def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int, float]:
     """Validate, drop duplicate points, normalise, subsample with a warning; return (cloud, n_input, unit).
 
@@ -130,13 +145,7 @@ def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[n
     """
     arr = as_point_cloud(X)
     n_input = len(arr)
-    arr = unique_rows(arr)  # a layer that maps several inputs to one point leaves one point
-    unit = 1.0
-    for centre in (False, True):  # scale first, so that centring cannot overflow near the float limits
-        arr = arr - arr.mean(axis=0) if centre else arr
-        size = float(np.abs(arr).max())
-        if size > 0:
-            arr, unit = arr / size, unit * size
+    arr, unit = normalise(unique_rows(arr))  # a layer that maps several inputs to one point leaves one point
     if max_points is not None and len(arr) > max_points:
         warnings.warn(
             f"point cloud has {len(arr)} distinct points, more than max_points={max_points}: "

@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import shortest_path
 from scipy.spatial import cKDTree
 from sklearn.neighbors import NearestNeighbors, radius_neighbors_graph
 
-from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
+from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, as_point_cloud, normalise, prepare
 from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti
 from .complexes import check_maxdim as _check_maxdim
 from .memory import check_hop_graph_memory, check_ripser_memory, clique_bound
@@ -97,8 +97,12 @@ def _knn_graph(X: np.ndarray, k: int) -> sparse.csr_matrix:
     at most ``j`` hops apart.
     """
     n = len(X)
+    if not 2 <= k <= n:  # the CSR arrays below are trusted: an index out of range would corrupt memory
+        raise ValueError(f"k must be between 2 and the {n} points; got {k}")
     if X.shape[1] <= KD_TREE_MAX_DIM:  # a k-d tree, up to a few dozen dimensions (scipy's: the fastest here)
         _, idx = cKDTree(X).query(X, k=k)  # distinct points: each point is its own first neighbour
+        if idx.max() >= n:  # "no neighbour" (an infinite distance): never let it into the CSR arrays
+            raise ValueError("the k-d tree found no neighbour for some point: distances overflow; normalise the cloud")
         S = sparse.csr_matrix((np.ones(n * k, np.float32), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
     else:  # brute force (a chunked matrix product) in high dimensions
         S = NearestNeighbors(n_neighbors=k - 1, algorithm="brute").fit(X).kneighbors_graph(mode="connectivity")
@@ -142,10 +146,11 @@ def knn_hop_graph(X: np.ndarray, k: int = DEFAULT_K, hops: int = DEFAULT_HOPS) -
 
     Parameters
     ----------
-    X : (n, d) array
-        Distinct points.
+    X : (n, d) array or tensor
+        Distinct points (see :func:`betti_numbers`, which merges duplicates first).
     k : int
-        Neighbours per point, the point itself counted.
+        Neighbours per point, the point itself counted (more than ``n``: ``n``,
+        with a warning).
     hops : int
         The scale, a positive integer.
 
@@ -153,8 +158,23 @@ def knn_hop_graph(X: np.ndarray, k: int = DEFAULT_K, hops: int = DEFAULT_HOPS) -
     -------
     scipy.sparse.coo_matrix
         ``(n, n)``, the upper triangle (``row < col``) of the edges, float32 ones.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a cloud that is not 2-D, not finite, or has fewer than 2 points, and
+        on ``k < 2`` or a ``hops`` that is not a positive integer.
+    MemoryError
+        When the graph could outgrow :mod:`toposcope.memory`'s budget.
     """
-    R = sparse.triu(_reach(_knn_graph(X, k), _check_hops(hops, "hops")), k=1).tocoo()
+    hops = _check_hops(hops, "hops")
+    X, _ = normalise(as_point_cloud(X))  # neighbours do not change; distances cannot overflow
+    return _hop_graph(X, _check_k(k, len(X)), hops)
+
+
+def _hop_graph(X: np.ndarray, k: int, hops: int) -> sparse.coo_matrix:
+    """:func:`knn_hop_graph` of a checked, normalised cloud (:func:`toposcope.clouds.prepare`'s output)."""
+    R = sparse.triu(_reach(_knn_graph(X, k), hops), k=1).tocoo()
     R.data[:] = 1
     return R
 
@@ -164,11 +184,12 @@ def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEF
 
     Parameters
     ----------
-    X : (n, d) array
+    X : (n, d) array or tensor
         Distinct points.
     k : int
-        Neighbours per point, the point itself counted (so ``k - 1`` others).
-        Two points are joined when either is among the other's neighbours.
+        Neighbours per point, the point itself counted (so ``k - 1`` others;
+        more than ``n``: ``n``, with a warning).  Two points are joined when
+        either is among the other's neighbours.
     max_hops : int or None
         Keep only pairs at most this many hops apart (``None``: all connected
         pairs).  The matrix then holds exactly the edges that the Rips complex at
@@ -180,13 +201,26 @@ def knn_hop_matrix(X: np.ndarray, k: int = DEFAULT_K, max_hops: int | None = DEF
         ``(n, n)``, symmetric, ``D[i, j]`` = hops from ``i`` to ``j`` (absent:
         farther than ``max_hops`` or disconnected; the diagonal is empty).
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`knn_hop_graph`.
+    MemoryError
+        When the matrix could outgrow :mod:`toposcope.memory`'s budget.
+
     See Also
     --------
     knn_hop_graph : the pairs within a number of hops, without their distances (faster).
     """
-    n = len(X)
     if max_hops is not None:
         max_hops = _check_hops(max_hops, "max_hops")
+    X, _ = normalise(as_point_cloud(X))  # neighbours do not change; distances cannot overflow
+    return _hop_matrix(X, _check_k(k, len(X)), max_hops)
+
+
+def _hop_matrix(X: np.ndarray, k: int, max_hops: int | None) -> sparse.coo_matrix:
+    """:func:`knn_hop_matrix` of a checked, normalised cloud."""
+    n = len(X)
     S = _knn_graph(X, k)
     if max_hops is None:
         check_hop_graph_memory(n, 2.0 * n**2, None)  # a dense n x n matrix, then its entries' indices
@@ -325,7 +359,7 @@ def betti_numbers(
         betti = (1,) + (0,) * maxdim
     elif method == "knn":
         params["k"] = _check_k(k, len(arr))
-        betti = graph_betti(knn_hop_graph(arr, k=params["k"], hops=params["scale"]), maxdim, engine)
+        betti = graph_betti(_hop_graph(arr, params["k"], params["scale"]), maxdim, engine)
         if maxdim >= 1:
             _warn_if_small(len(arr), betti[0], params["k"], params["scale"])
     elif method == "rips":
@@ -382,6 +416,6 @@ def persistence(
         return [d * unit for d in ripser(arr, maxdim=maxdim, thresh=thresh / unit)["dgms"]]
     k = _check_k(k, len(arr))
     max_hops = None if math.isinf(thresh) else max(1, math.floor(thresh))
-    D = knn_hop_matrix(arr, k=k, max_hops=max_hops)
+    D = _hop_matrix(arr, k, max_hops)
     check_complex_memory(D, maxdim)
     return ripser(D, maxdim=maxdim, distance_matrix=True, thresh=thresh)["dgms"]

@@ -10,7 +10,8 @@ memory above the interpreter's): about 200 bytes per edge for ``maxdim <= 1``
 (166-200 measured at 1,000-4,000 points), plus about 70 bytes per
 ``maxdim``-simplex for ``maxdim >= 2`` (11 GB measured for the full 2-D Rips
 filtration of 1,000 points, 1.7e8 triangles), plus ``8 n^2`` bytes for a dense
-distance matrix.
+distance matrix.  :func:`check_hop_graph_memory` guards the step before: the sparse
+graph of pairs within a few kNN hops, bounded by its walk count before it is built.
 """
 
 from __future__ import annotations

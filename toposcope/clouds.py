@@ -126,13 +126,15 @@ def normalise(arr: np.ndarray) -> tuple[np.ndarray, float]:
     Scaled first, so that centring cannot overflow near the float limits; then
     every distance is at most ``2 sqrt(d)`` and none overflows.
     """
-    unit = 1.0
-    for centre in (False, True):
-        arr = arr - arr.mean(axis=0) if centre else arr
-        size = float(np.abs(arr).max())
-        if size > 0:
-            arr, unit = arr / size, unit * size
-    return arr, unit
+    size = max(float(arr.max()), -float(arr.min()))  # the largest absolute coordinate, without a temporary
+    if size == 0:  # every coordinate is 0: nothing to centre or scale
+        return arr, 1.0
+    out = arr / size  # the one copy: ``arr`` may be the caller's array
+    out -= out.mean(axis=0)
+    spread = max(float(out.max()), -float(out.min()))
+    if spread > 0:
+        out /= spread
+    return out, size * (spread if spread > 0 else 1.0)
 
 
 def prepare(X: Any, max_points: int | None, sampling: str, seed: int) -> tuple[np.ndarray, int, float]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import shortest_path
 
 import toposcope as ts
-from toposcope.clouds import unique_rows
+from toposcope.clouds import normalise, unique_rows
 from toposcope.shapes import circle, clusters, sphere, torus
 
 
@@ -86,6 +86,17 @@ def test_maxmin_covers_evenly():
     angles = np.sort(np.arctan2(X[idx, 1], X[idx, 0]))
     gaps = np.diff(np.r_[angles, angles[0] + 2 * np.pi])
     assert gaps.max() < 2 * (2 * np.pi / 20)
+
+
+def test_normalise_centres_and_scales_without_touching_its_input():
+    X = np.random.default_rng(0).normal(size=(40, 3)) * 1e200 + 3e200
+    before = X.copy()
+    out, unit = normalise(X)
+    assert np.array_equal(X, before)
+    assert np.abs(out).max() == 1.0 and np.allclose(out.mean(axis=0), 0, atol=1e-12)
+    assert np.allclose(out * unit, X - X.mean(axis=0), rtol=1e-9)
+    zeros, unit = normalise(np.zeros((4, 2)))
+    assert unit == 1.0 and not zeros.any()
 
 
 def test_knn_hop_matrix():

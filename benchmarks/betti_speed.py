@@ -27,7 +27,7 @@ import time
 import torch
 
 import toposcope as ts
-from toposcope import topology
+from toposcope import hops
 from toposcope.clouds import prepare
 from toposcope.complexes import graph_betti
 
@@ -65,11 +65,11 @@ def main() -> None:
         clouds = [acts[name][y[chosen] == c].numpy() for name in tracker.layers for c in (0, 1)]
 
         def plain(clouds=clouds):
-            saved, topology.KD_TREE_MAX_DIM = topology.KD_TREE_MAX_DIM, 0
+            saved, hops.KD_TREE_MAX_DIM = hops.KD_TREE_MAX_DIM, 0
             try:
                 return [ts.betti_numbers(c, engine="ripser").betti for c in clouds]
             finally:
-                topology.KD_TREE_MAX_DIM = saved
+                hops.KD_TREE_MAX_DIM = saved
 
         t_plain, b_plain = best_of(args.repeats, plain)
         t_fast, b_fast = best_of(args.repeats, lambda clouds=clouds: [ts.betti_numbers(c).betti for c in clouds])

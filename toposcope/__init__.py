@@ -30,12 +30,13 @@ from .activations import ACTIVATIONS, TopoSine, get_activation, topo_sine
 from .batched import ModelSpec, train_many
 from .clouds import SmallCloudWarning, SubsampleWarning, subsample
 from .datasets import cats_vs_dogs, cifar10, fashion_mnist, nine_rings, nine_spheres
+from .hops import knn_hop_graph, knn_hop_matrix
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
 from .sensitivity import betti_sensitivity, stable_k
-from .topology import BettiResult, betti_numbers, knn_hop_graph, knn_hop_matrix, persistence
+from .topology import BettiResult, betti_numbers, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
 from .workers import betti_numbers_many

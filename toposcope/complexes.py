@@ -149,7 +149,7 @@ def auto_engine(graph: sparse.spmatrix, maxdim: int) -> str:
 def graph_betti(graph: sparse.coo_matrix, maxdim: int, engine: str) -> tuple[int, ...]:
     """:func:`flag_complex_betti` of a graph already simple: the upper triangle (``row < col``), no repeats.
 
-    For callers that build such a graph themselves (:func:`toposcope.topology.knn_hop_graph`)
+    For callers that build such a graph themselves (:func:`toposcope.knn_hop_graph`)
     and have checked ``maxdim`` and ``engine``; it skips the normalisation pass.
     """
     if engine == "gudhi" and not _gudhi_available():

@@ -60,6 +60,14 @@ def test_guards_too_few_seeds_too_many_censored_no_data():
     assert verdict_of(convergence({"relu": [30] * 10}), dataset="rings").verdict == "not yet measured"
 
 
+def test_load_results_picks_names_and_rejects_unknown_ones(tmp_path):
+    picked = verdicts.load_results(ROOT, ["long", "naitzat"])
+    assert list(picked) == ["long", "naitzat"] and all(frame is not None for frame in picked.values())
+    assert verdicts.load_results(tmp_path, ["long"]) == {"long": None}  # absent: None, not an error
+    with pytest.raises(ValueError, match="unknown result name"):
+        verdicts.load_results(ROOT, ["lonnng"])
+
+
 def test_readme_findings_are_the_computed_verdicts():
     """README's findings block must be what the rules compute from the committed results."""
     expected = verdicts.findings_markdown(report(**verdicts.load_results(ROOT)))

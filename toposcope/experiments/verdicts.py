@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -299,14 +300,19 @@ RESULTS = {"mlp": "data/results/mlp_full.jsonl", "pruning": "data/results/prunin
            "long": "data/results/mlp_spheres_long.jsonl", "longer": "data/results/mlp_spheres_500.jsonl"}
 
 
-def load_results(root: str | os.PathLike = ".") -> dict[str, pd.DataFrame | None]:
+def load_results(root: str | os.PathLike = ".", names: Sequence[str] | None = None) -> dict[str, pd.DataFrame | None]:
     """The committed results under ``root`` (the repository), by name of :data:`RESULTS`; ``None`` where absent.
 
+    ``names`` picks some of :data:`RESULTS` (default: all).
     ``report(**load_results())`` is the report of the committed results.
     """
     from .analysis import runs
 
-    files = {name: Path(root) / path for name, path in RESULTS.items()}
+    chosen = list(RESULTS) if names is None else list(names)
+    unknown = sorted(set(chosen) - set(RESULTS))
+    if unknown:
+        raise ValueError(f"unknown result name(s) {unknown}; choose among {sorted(RESULTS)}")
+    files = {name: Path(root) / RESULTS[name] for name in chosen}
     return {name: runs(path) if path.exists() else None for name, path in files.items()}
 
 

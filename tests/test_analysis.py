@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toposcope.experiments import ResultStore, analysis
+from toposcope.claims import analysis
+from toposcope.experiments import ResultStore
 
 
 def curve(reach_at, epochs=40, test=0.5):

@@ -7,8 +7,9 @@ import torch
 from formats import write_cifar
 
 from toposcope import LAYOUTS, BettiTracker, PaperCNN, TopoSine
-from toposcope.experiments import analysis, cnn
-from toposcope.experiments.verdicts import cnn_claims
+from toposcope.claims import analysis
+from toposcope.claims.verdicts import cnn_claims
+from toposcope.experiments import cnn
 
 
 def test_layout_for_slots_puts_the_middle_activation_where_asked():

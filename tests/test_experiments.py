@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toposcope.claims import analysis
 from toposcope.datasets import DEBIAN_FASHION_MNIST
-from toposcope.experiments import analysis
 from toposcope.experiments import pruning as pruning_experiment
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toposcope.experiments import survival
-from toposcope.experiments.survival import kaplan_meier, km_median, restricted_mean, time_table, times_to_target
+from toposcope.claims import survival
+from toposcope.claims.survival import kaplan_meier, km_median, restricted_mean, time_table, times_to_target
 
 
 def curve(reach_at, epochs=40):

@@ -6,9 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toposcope.experiments import verdicts
-from toposcope.experiments.rules import direction_rule, size_rule
-from toposcope.experiments.verdicts import report
+from toposcope.claims import verdicts
+from toposcope.claims.rules import direction_rule, size_rule
+from toposcope.claims.verdicts import report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def test_readme_findings_are_the_computed_verdicts():
     expected = verdicts.findings_markdown(report(**verdicts.load_results(ROOT)))
     block = re.search(r"<!-- verdicts:start -->\n(.*?)<!-- verdicts:end -->", (ROOT / "README.md").read_text(), re.S)
     assert block, "README.md lacks the <!-- verdicts:start/end --> block"
-    assert block.group(1) == expected, "stale README: run python -m toposcope.experiments.verdicts --readme"
+    assert block.group(1) == expected, "stale README: run python -m toposcope.claims.verdicts --readme"
 
 
 def test_naitzat_geometry_claims_and_side_by_side_table():

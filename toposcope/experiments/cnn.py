@@ -24,7 +24,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch.utils.data import TensorDataset
 
@@ -36,7 +35,7 @@ from ..training import fit
 from .backends import Cell, add_backend_arguments, run_cells
 from .profiles import CNN as PROFILES
 from .profiles import check_names
-from .store import ResultStore
+from .store import ResultStore, stored_note
 
 __all__ = ["CNN_LAYOUTS", "DATASETS", "MIDDLE_SLOTS", "PROFILES", "TRACKED_LAYERS", "build_cnn", "load", "run"]
 
@@ -193,10 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     store = run(args.profile, args.out, datasets=args.datasets, device=args.device, data_root=roots,
                 backend=args.backend, address=args.address, num_cpus=args.num_cpus,
                 num_gpus=args.num_gpus)  # fmt: skip
-    from .analysis import cnn_accuracy, runs
-
-    with pd.option_context("display.width", 160):
-        print(cnn_accuracy(runs(store)).round(3).to_string())
+    print(stored_note(store))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ Five experiments, each a grid of runs stored one JSON line per finished run
 
 The same seed gives every layout the same initial weights and data order.  A
 run's training curve is stored as named columns (``epoch, loss, train_acc,
-test_acc``); :mod:`toposcope.experiments.analysis` reads the results.
+test_acc``); :mod:`toposcope.claims.analysis` reads the results.
 
     python -m toposcope.experiments.mlp --profile full --out data/results/mlp_full.jsonl
     python -m toposcope.experiments.mlp --profile naitzat --only convergence
@@ -35,7 +35,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from torch.utils.data import TensorDataset
 
 from ..batched import ModelSpec, train_many
@@ -43,11 +42,10 @@ from ..datasets import fashion_mnist, nine_rings, nine_spheres
 from ..layouts import get_layout
 from ..tracker import BettiTracker
 from ..training import History, fit
-from . import analysis, survival
 from .backends import BACKENDS, Cell, add_backend_arguments, run_cells
 from .profiles import FULL_BATCH, check_names
 from .profiles import MLP as PROFILES
-from .store import ResultStore
+from .store import ResultStore, stored_note
 
 __all__ = ["DATASETS", "EXPERIMENTS", "PROFILES", "TrainingGroup", "run"]
 
@@ -255,13 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     store = run(args.profile, args.out, device=args.device, data_root=args.data_root,
                 experiments=args.only, backend=args.backend, address=args.address,
                 num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
-    frame = analysis.runs(store)
-    conv = frame[frame.experiment == "convergence"]
-    with pd.option_context("display.width", 160):
-        for name, group in conv.groupby("dataset"):
-            target = target_of(PROFILES[args.profile], name)
-            print(f"\n{name}: epochs to {target:.0%} training accuracy (censoring-aware)")
-            print(survival.time_table(group).round(2).to_string())
+    print(stored_note(store))
 
 
 if __name__ == "__main__":

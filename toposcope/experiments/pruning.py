@@ -34,13 +34,12 @@ from ..datasets import fashion_mnist
 from ..measure import evaluate, state_dict_bytes
 from ..models import PaperCNN
 from ..training import fit
-from . import analysis
 from .backends import Cell, add_backend_arguments, run_cells
 from .profiles import PRUNING as PROFILES
 from .profiles import experiment_parser
-from .store import ResultStore
+from .store import ResultStore, stored_note
 
-__all__ = ["PROFILES", "run"]
+__all__ = ["PROFILES", "run", "score_correlations"]
 
 def _rule(rule: str) -> dict[str, float]:
     name, value = rule.split("=")
@@ -137,10 +136,17 @@ def _train_and_score(cfg: dict[str, Any], train: TensorDataset, seed: int, progr
     return model, tables
 
 
+def score_correlations(scores: pd.DataFrame, other: str) -> pd.Series:
+    """Spearman correlation, per layer, of the filters' ``score`` with another column (e.g. ``"l1"``)."""
+    from scipy.stats import spearmanr
+
+    return scores.groupby("layer", sort=False).apply(lambda t: float(spearmanr(t["score"], t[other]).statistic))
+
+
 def _unpruned_result(model, tables, test: TensorDataset) -> dict[str, Any]:
     result = _measure(model, test, None)
     merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
-    result["spearman_betti_l1"] = analysis.score_correlations(merged, "l1").to_dict()
+    result["spearman_betti_l1"] = score_correlations(merged, "l1").to_dict()
     result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}
     result["scoring_seconds"] = tables["seconds"]
     return result
@@ -164,8 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     store = run(args.profile, args.out, args.data_root, backend=args.backend, address=args.address,
                 num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
-    with pd.option_context("display.width", 150, "display.max_rows", 200):
-        print(analysis.pruning_summary(store.frame()))
+    print(stored_note(store))
 
 
 if __name__ == "__main__":

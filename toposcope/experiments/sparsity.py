@@ -50,7 +50,7 @@ from .backends import Cell, add_backend_arguments, run_cells
 from .cnn import build_cnn
 from .profiles import SPARSITY as PROFILES
 from .profiles import check_names, experiment_parser
-from .store import ResultStore
+from .store import ResultStore, stored_note
 
 __all__ = ["BETTI_CRITERIA", "DATASETS", "GLOBAL_CRITERIA", "PROFILES", "TP_CRITERIA", "criterion_scores", "run"]
 
@@ -223,10 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     store = run(args.profile, args.out, dataset=args.dataset, data_root=args.data_root, backend=args.backend,
                 address=args.address, num_cpus=args.num_cpus, num_gpus=args.num_gpus)  # fmt: skip
-    from .analysis import sparsity_auc, sparsity_rows
-
-    with pd.option_context("display.width", 160):
-        print(sparsity_auc(sparsity_rows(store.frame())).round(3).to_string())
+    print(stored_note(store))
 
 
 if __name__ == "__main__":

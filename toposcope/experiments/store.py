@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultStore", "plain", "run_key"]
+__all__ = ["ResultStore", "plain", "run_key", "stored_note"]
 
 
 def plain(value: Any) -> Any:
@@ -231,3 +231,9 @@ class ResultStore:
         """All runs as a flat table: parameter columns, then result columns."""
         rows = [{**r["params"], **r["result"]} for r in self._records.values()]
         return pd.DataFrame(rows)
+
+
+def stored_note(store: ResultStore) -> str:
+    """What a grid prints when it ends: how many runs the store holds, and where their verdicts are computed."""
+    return (f"{len(store)} runs stored in {store.path}; tables and verdicts: toposcope.claims "
+            "(python -m toposcope.claims.verdicts prints the report of the committed results)")

@@ -1,6 +1,6 @@
 """The rules that turn a measurement into a verdict, and the paired-bootstrap helpers they use.
 
-Every claim (:mod:`toposcope.experiments.verdicts`) gets one :class:`Verdict`: ``"holds"``, ``"contradicted"``,
+Every claim (:mod:`toposcope.claims.verdicts`) gets one :class:`Verdict`: ``"holds"``, ``"contradicted"``,
 ``"inconclusive"`` or ``"not yet measured"``.  The rules:
 
 * **Guards first.** No runs: *not yet measured*.  Fewer paired seeds than the
@@ -123,7 +123,7 @@ def paired_times(frame: pd.DataFrame, layouts: list[str], target: float | None =
     """Times to target of the given layouts, one row per seed present in all: columns t_, r_, s_<layout>.
 
     ``t_`` the epoch reached (or censored at), ``r_`` reached, ``s_`` stuck (see
-    :func:`~toposcope.experiments.survival.times_to_target`).
+    :func:`~toposcope.claims.survival.times_to_target`).
     """
     times = times_to_target(frame, target)
     wide = None

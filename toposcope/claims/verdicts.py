@@ -1,8 +1,8 @@
-"""The paper's claims, each judged from the committed results by a rule of :mod:`~toposcope.experiments.rules`.
+"""The paper's claims, each judged from the committed results by a rule of :mod:`~toposcope.claims.rules`.
 
 :func:`report` lists every claim with what was measured and its verdict; the
 replication report chapter shows it, and README's findings are
-:func:`findings_markdown` of it (``python -m toposcope.experiments.verdicts --readme``).
+:func:`findings_markdown` of it (``python -m toposcope.claims.verdicts --readme``).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def betti_claim(mlp: pd.DataFrame | None, layout: str = "topo_sine_mid") -> list
     ``mlp`` holds the ``"betti"`` runs (the ``"topology"`` profile's whole-class
     clouds where committed).  The measurement says in how many of the runs' input
     clouds the recipe read the data set's true topology
-    (:func:`~toposcope.experiments.analysis.input_readings`).
+    (:func:`~toposcope.claims.analysis.input_readings`).
     """
     from .analysis import betti_run_totals, input_readings
 

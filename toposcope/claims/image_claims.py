@@ -1,6 +1,6 @@
 """The image-data claims: CNN figures 7-9 (Betti numbers and trainability) and filter pruning.
 
-Judged by the rules of :mod:`~toposcope.experiments.rules`; :func:`toposcope.experiments.verdicts.report`
+Judged by the rules of :mod:`~toposcope.claims.rules`; :func:`toposcope.claims.verdicts.report`
 lists them with the MLP claims.
 """
 

@@ -12,19 +12,19 @@ import os
 
 import pandas as pd
 
+from ..experiments.pruning import score_correlations
+from ..experiments.store import ResultStore
 from .pruning_tables import (
     criterion_ranking,
     finetune_summary,
     partial_correlations,
     pruning_accuracy,
     pruning_summary,
-    score_correlations,
     sparsity_areas,
     sparsity_auc,
     sparsity_rows,
     spearman_range,
 )
-from .store import ResultStore
 from .survival import time_table
 
 __all__ = [
@@ -103,7 +103,7 @@ def curve_bands(frame: pd.DataFrame, metric: str = "train_acc") -> pd.DataFrame:
 
 
 def sweep_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """:func:`~toposcope.experiments.survival.time_table` for every value of a swept parameter.
+    """:func:`~toposcope.claims.survival.time_table` for every value of a swept parameter.
 
     Parameters
     ----------
@@ -210,7 +210,7 @@ def input_readings(frame: pd.DataFrame) -> pd.DataFrame:
         :data:`toposcope.experiments.geometry.NOMINAL`; ``None`` for other data
         sets), ``matches``.
     """
-    from .geometry import NOMINAL
+    from ..experiments.geometry import NOMINAL
 
     rows = []
     for run in frame.itertuples():

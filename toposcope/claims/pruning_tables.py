@@ -1,6 +1,6 @@
 """The tables of the pruning experiments: the equal-budget rule comparison and the sparsity curves.
 
-Re-exported by :mod:`toposcope.experiments.analysis`, the one place the chapters read tables from.
+Re-exported by :mod:`toposcope.claims.analysis`, the one place the chapters read tables from.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ __all__ = [
     "partial_correlations",
     "pruning_accuracy",
     "pruning_summary",
-    "score_correlations",
     "sparsity_areas",
     "sparsity_auc",
     "sparsity_rows",
@@ -48,13 +47,6 @@ def pruning_accuracy(frame: pd.DataFrame, rule: str, finetune_epochs: int, crite
     """Test accuracy (mean, min, max) of each criterion under one rule and fine-tuning length."""
     runs_ = frame[(frame.rule == rule) & (frame.finetune_epochs == finetune_epochs)]
     return runs_.groupby("criterion").accuracy.agg(["mean", "min", "max"]).reindex(criteria)
-
-
-def score_correlations(scores: pd.DataFrame, other: str) -> pd.Series:
-    """Spearman correlation, per layer, of the filters' ``score`` with another column (e.g. ``"l1"``)."""
-    from scipy.stats import spearmanr
-
-    return scores.groupby("layer", sort=False).apply(lambda t: float(spearmanr(t["score"], t[other]).statistic))
 
 
 def spearman_range(frame: pd.DataFrame) -> pd.DataFrame:

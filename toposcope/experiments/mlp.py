@@ -137,8 +137,9 @@ def training_groups(cfg: dict[str, Any], experiments: Sequence[str]) -> Iterator
     if "learning_rate" in experiments:
         for name in cfg["lr_sweep"]["datasets"]:
             for lr in cfg["lr_sweep"]["rates"]:
+                epochs = cfg["lr_sweep"].get("epochs", {}).get(lr, cfg["epochs"])
                 yield TrainingGroup("learning_rate", name, tuple(cfg["sweep_activations"]), seeds,
-                                    cfg["batch_size"], lr, cfg["epochs"], target=target_of(cfg, name))  # fmt: skip
+                                    cfg["batch_size"], lr, epochs, target=target_of(cfg, name))  # fmt: skip
 
 
 def run(profile: str = "smoke", out: str | Path | None = None, *, device: str = "auto", progress: bool = True,

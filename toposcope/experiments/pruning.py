@@ -11,7 +11,9 @@ layer), remove filters by
 * ``random``: at random (several seeds),
 
 always the **same number of filters per layer** as the Betti rule removes, and
-measure test accuracy before and after a short fine-tuning.
+measure test accuracy before and after a short fine-tuning, size, and CPU latency
+at a batch of 256 (so the Betti rule's models can be compared with random removal
+of as many filters).
 
     python -m toposcope.experiments.pruning --profile full \\
         --out data/results/pruning_fashion_mnist.jsonl
@@ -31,7 +33,7 @@ from torch.utils.data import TensorDataset
 from .. import pruning as P
 from .._torch import random_subset
 from ..datasets import fashion_mnist
-from ..measure import evaluate, state_dict_bytes
+from ..measure import evaluate, latency_ms, state_dict_bytes
 from ..models import PaperCNN
 from ..training import fit
 from .backends import Cell, add_backend_arguments, run_cells
@@ -41,16 +43,20 @@ from .store import ResultStore, stored_note
 
 __all__ = ["PROFILES", "run", "score_correlations"]
 
+
 def _rule(rule: str) -> dict[str, float]:
     name, value = rule.split("=")
     return {name: float(value)}
 
 
-def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[int]] | None) -> dict[str, Any]:
+def _measure(model: torch.nn.Module, test: TensorDataset, plan: dict[str, list[int]] | None,
+             repeats: int) -> dict[str, Any]:  # fmt: skip
+    """Accuracy, size and CPU latency (a batch of 256 test images, median of ``repeats``) of one model."""
     return {
         "accuracy": evaluate(model, test),
         "params": sum(p.numel() for p in model.parameters()),
         "bytes": state_dict_bytes(model),
+        "latency_ms_b256": latency_ms(model.cpu(), test.tensors[0][:256], repeats=repeats),
         "removed": {layer: len(idxs) for layer, idxs in (plan or {}).items()},
     }
 
@@ -100,7 +106,7 @@ def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train: TensorD
     results = []
     for params in todo:
         if params["criterion"] == "unpruned":
-            results.append(_unpruned_result(model, tables, test))
+            results.append(_unpruned_result(model, tables, test, cfg["latency_repeats"]))
             continue
         rule, criterion, random_seed = params["rule"], params["criterion"], params["random_seed"]
         if rule not in plans:
@@ -111,7 +117,7 @@ def _run_work(todo: list[dict[str, Any]], *, cfg: dict[str, Any], train: TensorD
             fit(tuned, tune, epochs=params["finetune_epochs"], batch_size=128, lr=5e-4, seed=params["seed"],
                 progress=False)  # fmt: skip
             tuned = tuned.cpu()
-        results.append(_measure(tuned, test, chosen))
+        results.append(_measure(tuned, test, chosen, cfg["latency_repeats"]))
         print(f"  {rule:>13} {criterion:>12} {random_seed!s:>4} ft={params['finetune_epochs']}: "
               f"accuracy {results[-1]['accuracy']:.4f}", flush=True)  # fmt: skip
     return results
@@ -143,8 +149,8 @@ def score_correlations(scores: pd.DataFrame, other: str) -> pd.Series:
     return scores.groupby("layer", sort=False).apply(lambda t: float(spearmanr(t["score"], t[other]).statistic))
 
 
-def _unpruned_result(model, tables, test: TensorDataset) -> dict[str, Any]:
-    result = _measure(model, test, None)
+def _unpruned_result(model, tables, test: TensorDataset, repeats: int) -> dict[str, Any]:
+    result = _measure(model, test, None, repeats)
     merged = tables["betti"].merge(tables["l1"][["layer", "filter", "l1"]], on=["layer", "filter"])
     result["spearman_betti_l1"] = score_correlations(merged, "l1").to_dict()
     result["betti_scores"] = {layer: t["score"].tolist() for layer, t in tables["betti"].groupby("layer")}

@@ -62,13 +62,14 @@ def test_experiment_runs_on_cifar_format_files_and_resumes(tmp_path, monkeypatch
     assert out.read_text().count("\n") == 2  # resumed: nothing recomputed
 
 
-def fake_runs(relu_total, sine_total, relu_acc, sine_acc, dataset="fashion_mnist"):
-    """CNN results whose hidden layers read the given Betti totals (b0 of one class) and accuracies."""
+def fake_runs(relu_total, sine_total, relu_acc, sine_acc, dataset="fashion_mnist", fill=0):
+    """CNN results whose hidden layer act1 reads the given Betti totals (b0 of one class; every other layer
+    reads ``fill``) and accuracies."""
     rows = []
     for seed, (rt, st, ra, sa) in enumerate(zip(relu_total, sine_total, relu_acc, sine_acc, strict=True)):
         for layout, total, acc in (("relu", rt, ra), ("topo_sine_mid", st, sa)):
             betti = [{"epoch": 2, "layer": layer, "layer_index": i, "class": 0, "dim": 0, "n_points": 50,
-                      "k": 14, "betti": total if layer == "act1" else 0}
+                      "k": 14, "betti": total if layer == "act1" else fill}
                      for i, layer in enumerate(cnn.TRACKED_LAYERS)]  # fmt: skip
             rows.append({"experiment": "cnn", "dataset": dataset, "activation": layout, "seed": seed,
                          "betti": betti, "final_train_acc": acc, "final_test_acc": acc})  # fmt: skip
@@ -86,10 +87,14 @@ def test_cnn_verdicts_hold_contradict_and_guard():
     assert verdicts_of(fake_runs([10, 12, 11], [5, 6, 5], same, same)) == ("holds", "holds")
     assert verdicts_of(fake_runs([5, 6, 5], [10, 12, 11], same, [0.80, 0.81, 0.79])) == ("contradicted",
                                                                                         "contradicted")
-    # every cloud reads the same: the ratio is 1 exactly, which does not show "further", and says why
+    # equal totals whose readings differ between layers: a ratio of 1, inconclusive
     assert verdicts_of(fake_runs([1, 1, 1], [1, 1, 1], same, same))[0] == "inconclusive"
-    reasons = {v.claim: v.reason for v in cnn_claims(fake_runs([1, 1, 1], [1, 1, 1], same, same))}
-    assert "cannot tell them apart" in reasons["Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST"]
+    # every cloud of every layer and run reads the same: the reading cannot move, so not measurable here
+    frozen = fake_runs([1, 1, 1], [1, 1, 1], same, same, fill=1)
+    assert verdicts_of(frozen)[0] == "not measurable here"
+    reasons = {v.claim: v.reason for v in cnn_claims(frozen)}
+    reason = reasons["Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST"]
+    assert reason.startswith("at k=14 every one of") and "(b0) = (1,)" in reason
     two = verdicts_of(fake_runs([10, 12], [5, 6], same[:2], same[:2]))
     assert two == ("inconclusive", "inconclusive")  # two seeds: fewer than the minimum of 3
     missing = {v.claim: v.verdict for v in cnn_claims(None)}

@@ -72,3 +72,15 @@ def test_time_table_pairs_seeds_and_judges_no_data_honestly():
 def test_km_curves_are_tidy():
     km = survival.km_curves(runs({"relu": [5, 10], "tanh": [None, None]}))
     assert set(km.activation) == {"relu", "tanh"} and km.groupby("activation").time.first().eq(0).all()
+    relu = km[km.activation == "relu"]
+    assert relu.time.tolist() == [0, 5, 10] and relu.survival.tolist() == [1.0, 0.5, 0.0]
+    assert km[km.activation == "tanh"].survival.tolist() == [1.0, 1.0]
+
+
+def test_kaplan_meier_by_hand_on_five_runs():
+    """Five runs, two censored (at 4 and at the budget 8): S = 1, 4/5, then x 2/3 at 6 (3 at risk), x 1/2 at 7."""
+    curve = kaplan_meier(np.array([2.0, 4, 6, 7, 8]), np.array([True, False, True, True, False]))
+    assert curve.time.tolist()[:5] == [0, 2, 4, 6, 7]
+    assert curve.survival.tolist()[:5] == pytest.approx([1, 0.8, 0.8, 0.8 * 2 / 3, 0.8 * 2 / 3 / 2])
+    assert restricted_mean(np.array([2.0, 4, 6, 7, 8]), np.array([True, False, True, True, False]), 8) == (
+        pytest.approx(2 * 1 + 4 * 0.8 + 1 * 0.8 * 2 / 3 + 1 * 0.8 / 3))  # fmt: skip

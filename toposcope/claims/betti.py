@@ -83,6 +83,7 @@ def mechanism_table(mlp: pd.DataFrame | None) -> pd.DataFrame:
     ``epoch`` (that checkpoint), ``time`` (epochs to :data:`MECHANISM_TARGET`, capped at the run's last epoch),
     ``reached``."""
     runs = runs_of(mlp, "betti")
+    runs = runs[runs.curve.map(lambda c: isinstance(c, dict))]
     columns = ["dataset", "activation", "seed", "epoch", "early", "time", "reached"]
     if runs.empty:
         return pd.DataFrame(columns=columns)

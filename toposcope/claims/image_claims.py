@@ -75,9 +75,9 @@ def _frozen_reading(betti: pd.DataFrame, k: int) -> str | None:
     hidden = int(per_cloud.index.get_level_values("layer").isin(HIDDEN_CNN_LAYERS).sum())
     named = ", ".join(f"b{d}" for d in per_cloud.columns)
     return (f"not measurable here: at k={k} every one of {hidden:,} hidden-layer readings and every input reading "
-            f"is ({named}) = {reading}, in every run, layout and epoch, so no layout can read lower; chapter 5 "
-            "shows the readings stop moving with the number of images only from k = 8 on, where they are "
-            "trivial")  # fmt: skip
+            f"is ({named}) = {reading}, in every run, layout and epoch, so no layout can read lower (chapter 5 "
+            "shows from which k the readings stop moving with the number of images, and what they read "
+            "there)")  # fmt: skip
 
 
 def _cnn_betti_verdict(betti: pd.DataFrame | None, dataset: str, label: str, layout: str, k: int) -> Verdict:

@@ -11,8 +11,10 @@ right-censored at the last epoch it was evaluated:
 * :func:`restricted_mean` is the area under the Kaplan-Meier curve up to ``tau``
   (the restricted mean time, RMST): the mean epochs to target when every run is
   stopped at ``tau``, well defined however many runs are censored;
-* :func:`paired_rmst_ratio` compares two layouts trained on the same seeds: a
-  bootstrap over seeds, resampled in pairs, of the ratio of restricted means;
+* :func:`paired_rmst_ratio` compares two layouts trained on the same seeds: the
+  ratio of restricted means with its Fieller interval over paired seeds
+  (:mod:`~toposcope.claims.intervals`; every run is censored at the budget, so a
+  restricted mean is the mean of :func:`capped_times`);
 * :func:`time_table` collects all of it per layout, with the log-rank test
   (``scipy.stats.logrank``) against the reference.
 """
@@ -25,14 +27,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .intervals import ratio_interval
+
 __all__ = [
     "STUCK_TOLERANCE",
+    "capped_times",
     "kaplan_meier",
     "km_curves",
     "km_median",
     "paired_rmst_ratio",
     "restricted_mean",
-    "restricted_means",
     "time_table",
     "times_to_target",
 ]
@@ -127,38 +131,19 @@ def restricted_mean(times: np.ndarray, reached: np.ndarray, tau: float) -> float
     return float(np.sum(np.diff(edges) * inside.survival.to_numpy()))
 
 
-def paired_rmst_ratio(
-    a: pd.DataFrame, b: pd.DataFrame, tau: float, n_boot: int = 1000, seed: int = 0
-) -> tuple[float, float, float, int]:
-    """Ratio of restricted means, ``a`` over ``b``, with a 95% bootstrap interval over paired seeds.
+def paired_rmst_ratio(a: pd.DataFrame, b: pd.DataFrame, tau: float) -> tuple[float, float, float, int]:
+    """Ratio of restricted means, ``a`` over ``b``, with its Fieller 95% interval over paired seeds.
 
     ``a`` and ``b`` are :func:`times_to_target` rows of two layouts; only seeds
-    present in both count.  Returns ``(ratio, low, high, n_pairs)``; NaNs when no
-    seed is shared.
+    present in both count; every run censored only at ``tau`` (:func:`capped_times`).
+    Returns ``(ratio, low, high, n_pairs)``; NaNs when no seed is shared.
     """
     pairs = a.merge(b, on="seed", suffixes=("_a", "_b"))
-    n = len(pairs)
-    if n == 0:
+    if pairs.empty:
         return float("nan"), float("nan"), float("nan"), 0
-    ta, ra = pairs.time_a.to_numpy(), pairs.reached_a.to_numpy(bool)
-    tb, rb = pairs.time_b.to_numpy(), pairs.reached_b.to_numpy(bool)
-    ratio = restricted_mean(ta, ra, tau) / restricted_mean(tb, rb, tau)
-    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
-    boot = restricted_means(ta, ra, tau, idx) / restricted_means(tb, rb, tau, idx)
-    return float(ratio), float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5)), n
-
-
-def restricted_means(times: np.ndarray, reached: np.ndarray, tau: float, idx: np.ndarray) -> np.ndarray:
-    """:func:`restricted_mean` of the runs picked by each row of ``idx`` (bootstrap resamples), shape ``idx[:-1]``.
-
-    With no run censored before ``tau`` the Kaplan-Meier curve below ``tau`` is the
-    share of runs not yet at target, so each restricted mean is the plain mean of
-    ``min(time, tau)`` (equal to :func:`restricted_mean`; tested) and no curve is fitted.
-    """
-    if np.all(times[~reached] >= tau):
-        return np.minimum(times[idx], tau).mean(axis=-1)
-    rows = [restricted_mean(times[i], reached[i], tau) for i in np.atleast_2d(idx)]
-    return np.array(rows).reshape(idx.shape[:-1])
+    ratio, low, high = ratio_interval(capped_times(pairs.time_a, pairs.reached_a, tau),
+                                      capped_times(pairs.time_b, pairs.reached_b, tau))  # fmt: skip
+    return ratio, low, high, len(pairs)
 
 
 def _censored(times: pd.DataFrame) -> stats.CensoredData:
@@ -170,7 +155,6 @@ def time_table(
     target: float | None = None,
     metric: str = "train_acc",
     reference: str = "relu",
-    n_boot: int = 1000,
 ) -> pd.DataFrame:
     """Censoring-aware epochs to target per layout, and the paired comparison with ``reference``.
 
@@ -181,7 +165,7 @@ def time_table(
         ``km_median, km_low, km_high`` (Kaplan-Meier median and 95% CI, ``inf``:
         not reached), ``rmst`` (restricted mean up to the epoch budget ``tau``),
         ``ratio, low, high, pairs`` (paired RMST ratio to ``reference``, 95%
-        bootstrap CI) and ``logrank_p``.
+        interval, Fieller) and ``logrank_p``.
     """
     times = times_to_target(frame, target, metric)
     if times.empty:
@@ -191,7 +175,7 @@ def time_table(
     rows = []
     for activation, group in times.groupby("activation", sort=False):
         median, low_m, high_m = km_median(group.time, group.reached)
-        ratio, low, high, n = paired_rmst_ratio(group, ref, tau, n_boot) if len(ref) else (np.nan,) * 3 + (0,)
+        ratio, low, high, n = paired_rmst_ratio(group, ref, tau) if len(ref) else (np.nan,) * 3 + (0,)
         p = np.nan
         if len(ref) and activation != reference and (group.reached.any() or ref.reached.any()):
             p = float(stats.logrank(_censored(group), _censored(ref)).pvalue)
@@ -200,3 +184,17 @@ def time_table(
                      "km_high": high_m, "rmst": restricted_mean(group.time, group.reached, tau), "ratio": ratio,
                      "low": low, "high": high, "pairs": n, "logrank_p": p})  # fmt: skip
     return pd.DataFrame(rows).set_index("activation")
+
+
+def capped_times(times: np.ndarray, reached: np.ndarray, tau: float) -> np.ndarray:
+    """``min(time, tau)`` per run, whose mean is the restricted mean time to ``tau``.
+
+    Raises ``ValueError`` for a run censored before ``tau`` (its restricted mean
+    would need the Kaplan-Meier curve, which no committed comparison needs).
+    """
+    times, reached = np.asarray(times, float), np.asarray(reached, bool)
+    early = ~reached & (times < tau)
+    if early.any():
+        raise ValueError(f"{int(early.sum())} run(s) censored before the budget {tau:g} (at {times[early].min():g}); "
+                         "a restricted mean of such runs needs the Kaplan-Meier curve")  # fmt: skip
+    return np.minimum(times, tau)

@@ -117,7 +117,7 @@ def lr_claims(runs_frame: pd.DataFrame | None, layout: str = "topo_sine_mid", se
                  f"runs censored (more than {MAX_CENSORED:.0%}), so its spread is the budget's, "
                  "not the runs'")  # fmt: skip
     values = list(budgets)
-    spread = {x: np.log(table[[(v, x) for v in values]].max(1) / table[[(v, x) for v in values]].min(1))
+    spread = {x: np.log(table[[(v, x) for v in values]].max(axis=1) / table[[(v, x) for v in values]].min(axis=1))
               for x in (layout, "relu")}  # fmt: skip
     mean, low, high = np.exp(mean_interval((spread[layout] - spread["relu"]).to_numpy()))
     rule = direction_rule(low, high)

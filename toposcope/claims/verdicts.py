@@ -24,7 +24,7 @@ from .image_claims import cnn_claims, criterion_claims, overfitting_claims, prun
 from .rules import PARTS, VERDICTS
 from .sweeps import batch_claim, lr_claims
 
-__all__ = ["RESULTS", "findings_markdown", "load_results", "report", "summary"]
+__all__ = ["RESULTS", "findings_markdown", "load_results", "meanings", "report", "summary"]
 
 
 def _budget_claims(frame: pd.DataFrame | None) -> list:
@@ -85,15 +85,57 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).fillna("").rename_axis("claim")
 
 
+MEANINGS = {
+    "faster at all, every run counted (dead ones at the budget)": lambda t: (t.part == "direction") & ~_learners(t),
+    "1.5x faster or more, every run counted": lambda t: t.part == "magnitude",
+    "the sine keeps networks from dying": lambda t: t.part == "dying",
+    "faster among the runs that learn (unpaired)": lambda t: t.setting.str.endswith(", learners"),
+    "faster on the seeds where both learn (paired; biased)": lambda t: t.setting.str.endswith(", both learn"),
+}
+"""What the paper's "1.5 to 2 times fewer epochs" can mean, each a selection of Claim 1's rows."""
+
+
+def _learners(table: pd.DataFrame) -> pd.Series:
+    return table.setting.str.endswith(", learners") | table.setting.str.endswith(", both learn")
+
+
+def meanings(table: pd.DataFrame, family: str = "fewer epochs than ReLU") -> pd.DataFrame:
+    """Claim 1's headline: for each meaning of "1.5 to 2 times fewer epochs" (:data:`MEANINGS`), its verdicts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``meaning``; one column per verdict word (settings with it), and
+        ``holds in`` (the settings where it holds).
+    """
+    rows = table[table.family == family]
+    out = {}
+    for meaning, pick in MEANINGS.items():
+        chosen = rows[pick(rows)]
+        counts = chosen.verdict.value_counts()
+        held = chosen[chosen.verdict == "holds"].setting.str.removesuffix(", learners").str.removesuffix(", both learn")
+        out[meaning] = {**{w: int(counts.get(w, 0)) for w in VERDICTS[:-1]},
+                        "holds in": "; ".join(held) or "nowhere"}  # fmt: skip
+    return pd.DataFrame.from_dict(out, orient="index").rename_axis("meaning")
+
+
 def findings_markdown(table: pd.DataFrame) -> str:
-    """The report as the Markdown README.md shows between its ``verdicts`` markers: per claim, its parts' lines."""
+    """The report as the Markdown README.md shows between its ``verdicts`` markers.
+
+    Per claim of the paper: a line with its parts' verdict counts (:func:`summary`), then
+    one line per part and setting: the claim, its verdict, the reason in words, what was measured.
+    """
+    counts = summary(table)
     lines = []
     for family, group in table.groupby("family", sort=False):
-        lines.append(f"**{family}**\n")
+        parts = "; ".join(f"{part}: {counts.loc[family, part]}" for part in PARTS
+                          if part in counts.columns and counts.loc[family, part])  # fmt: skip
+        lines += [f"**{family}** ({parts})", ""]
         for row in group.itertuples():
+            part = "" if row.claim.endswith(row.part) else f" ({row.part})"
             why = f": {row.reason}" if row.reason else ""
-            lines.append(f"- **{row.verdict}** ({row.part}), {row.claim}{why}"
-                         + (f". Measured: {row.measured}" if row.measured else ""))  # fmt: skip
+            measured = f". Measured: {row.measured}" if row.measured else ""
+            lines.append(f"- {row.claim}{part} → **{row.verdict}**{why}{measured}")
         lines.append("")
     return "\n".join(lines)
 

@@ -45,3 +45,16 @@ def test_binder_fetches_fashion_mnist_where_the_chapters_look():
     assert folder == f"{data}/fashion-mnist"  # fashion_mnist() reads $TOPOSCOPE_DATA/fashion-mnist
     for script in ("postBuild", "start"):
         assert (BINDER / script).stat().st_mode & 0o111, f"{script} must be executable"
+
+
+def test_make_installs_cpu_torch_first_and_no_cuda_package_is_installed():
+    """The install `make` runs asks PyTorch's CPU index for torch alone; what got installed has no CUDA wheels."""
+    from importlib.metadata import distributions, version
+
+    makefile = (ROOT / "Makefile").read_text()
+    cpu = makefile.index('--extra-index-url $(TORCH_INDEX) "torch==$(TORCH_VERSION)+cpu"')
+    assert cpu < makefile.index("-r requirements.txt")
+    assert "TORCH_INDEX   := https://download.pytorch.org/whl/cpu" in makefile
+    assert _pins(ROOT / "requirements.txt")["torch"] + "+cpu" == version("torch")
+    names = {d.metadata["Name"].lower() for d in distributions()}
+    assert not {n for n in names if n.startswith("nvidia-") or n == "triton"}

@@ -96,21 +96,37 @@ def plot_forest(rows: pd.DataFrame, title: str = ""):
     return fig
 
 
-def plot_horizon(curve: pd.DataFrame, claimed: float = 2 / 3, ax=None, label: str = ""):
-    """The restricted-mean ratio against the horizon it is computed to, with its 95% band (from
-    :func:`toposcope.claims.convergence.horizon_curve`); 1 and the claimed ratio marked."""
+def plot_horizon(curves: dict[str, pd.DataFrame], claimed: float = 2 / 3, ax=None, title: str = ""):
+    """Restricted-mean ratios against the horizon they are computed to, each with its 95% band.
+
+    Parameters
+    ----------
+    curves : dict
+        Label -> :func:`toposcope.claims.convergence.horizon_curve` table.
+    claimed : float
+        The claimed ratio, drawn dotted beside 1 (dashed).
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
-    finite = curve[np.isfinite(curve.low) & np.isfinite(curve.high)]
-    ax.fill_between(finite.horizon, finite.low, finite.high, alpha=0.25, label="95% interval")
-    ax.plot(curve.horizon, curve.ratio, label=label or "ratio")
+        _, ax = plt.subplots(figsize=(9, 3.8))
+    for label, curve in curves.items():
+        finite = curve[np.isfinite(curve.low) & np.isfinite(curve.high)]
+        (line,) = ax.plot(curve.horizon, curve.ratio, label=f"{label} (95% band)")
+        ax.fill_between(finite.horizon, finite.low, finite.high, alpha=0.2, color=line.get_color())
     ax.axhline(1, color="k", ls="--", lw=1)
-    ax.axhline(claimed, color="k", ls=":", lw=1, label=f"claimed ({claimed:.2f})")
+    ax.axhline(claimed, color="k", ls=":", lw=1, label=f"claimed ratio {claimed:.2f}")
     ax.set_xlabel("horizon (epochs)")
     ax.set_ylabel("restricted-mean ratio")
+    ax.set_title(title)
     ax.legend()
+    ax.figure.tight_layout()
     return ax
 
 

@@ -1,0 +1,59 @@
+"""The report's figures draw what the table holds: one line per interval, labels whole, the bounds marked."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+
+from toposcope.claims import figures
+
+
+def rows() -> pd.DataFrame:
+    long = "topo_sine_mid_relu, nine spheres (Naitzat geometry), both learn"
+    return pd.DataFrame([
+        {"setting": "a", "part": "direction", "verdict": "holds", "estimate": 0.5, "low": 0.4, "high": 0.6,
+         "threshold": 1.0},
+        {"setting": "a", "part": "magnitude", "verdict": "holds", "estimate": 0.5, "low": 0.4, "high": 0.6,
+         "threshold": 2 / 3},
+        {"setting": long, "part": "direction", "verdict": "inconclusive", "estimate": 1.1, "low": -np.inf,
+         "high": np.inf, "threshold": 1.0},
+        {"setting": "b", "part": "mechanism", "verdict": "inconclusive", "estimate": -0.2, "low": -0.6, "high": 0.3,
+         "threshold": 0.0},
+        {"setting": "c", "part": "dying", "verdict": "holds", "estimate": np.nan, "low": np.nan, "high": np.nan,
+         "threshold": np.nan},
+    ])  # fmt: skip
+
+
+def test_panels_merge_parts_sharing_an_interval_and_keep_labels_whole():
+    panels = figures.forest_panels(rows())
+    assert set(panels) == {"ratio", "correlation"}  # the dying row has no estimate
+    ratio = panels["ratio"]
+    assert len(ratio) == 2 and ratio.marks.iloc[0] == (2 / 3, 1.0)
+    assert " ".join(ratio.label.iloc[0].split()) == "a (direction holds; magnitude holds)"
+    words = " ".join(ratio.label.iloc[1].split())
+    assert words.startswith("topo_sine_mid_relu, nine spheres (Naitzat geometry), both learn (direction")
+    assert all(len(line) <= figures.LABEL_WIDTH for line in ratio.label.iloc[1].split("\n"))
+
+
+def test_forest_draws_one_interval_per_row_the_bounds_and_arrows():
+    fig = figures.plot_forest(rows(), title="claim")
+    ratio_ax, correlation_ax = fig.axes
+    assert [t.get_text() for t in ratio_ax.get_yticklabels()] == list(figures.forest_panels(rows())["ratio"].label)
+    vertical = {line.get_xdata()[0] for line in ratio_ax.get_lines() if len(set(line.get_xdata())) == 1
+                and len(line.get_xdata()) == 2 and line.get_ydata()[0] == 0 and line.get_ydata()[1] == 1}  # fmt: skip
+    assert {1.0, 2 / 3} <= vertical
+    assert len(ratio_ax.texts) == 2  # the unbounded interval ends in an arrow at each side
+    assert "..." not in " ".join(t.get_text() for ax in fig.axes for t in ax.get_yticklabels())
+    assert correlation_ax.get_xlim()[0] < -0.6 and correlation_ax.get_xlim()[1] > 0.3
+    assert figures.plot_forest(rows().iloc[4:]) is None  # nothing with an estimate: no figure
+
+
+def test_horizon_plot_draws_each_curve_and_both_bounds():
+    curve = pd.DataFrame({"horizon": [10.0, 20, 30], "ratio": [1.0, 0.8, 0.6], "low": [1.0, 0.6, 0.4],
+                          "high": [1.0, 1.0, 0.9]})  # fmt: skip
+    ax = figures.plot_horizon({"a / relu": curve, "b / relu": curve.assign(ratio=1.0)})
+    drawn = {line.get_label(): line for line in ax.get_lines()}
+    assert list(drawn["a / relu (95% band)"].get_ydata()) == [1.0, 0.8, 0.6]
+    assert "b / relu (95% band)" in drawn and "claimed ratio 0.67" in drawn
+    assert len(ax.collections) == 2  # one band per curve

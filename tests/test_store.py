@@ -55,11 +55,95 @@ def test_a_complete_last_line_without_newline_is_kept(tmp_path):
     assert len(ResultStore(path)) == 2
 
 
-def test_store_refuses_a_corrupt_middle_line(tmp_path):
+def test_bad_lines_are_quarantined_with_their_line_number_never_making_the_store_unopenable(tmp_path):
     path = tmp_path / "runs.jsonl"
-    path.write_text("not json\n" + json.dumps({"params": {"a": 1}, "result": {}}) + "\n")
-    with pytest.raises(ValueError, match=r"runs\.jsonl:1 is not valid JSON"):
-        ResultStore(path)
+    good = json.dumps({"params": {"a": 1}, "result": {}})
+    path.write_text("not json\n" + good + "\n" + json.dumps({"a": 2}) + "\n" + json.dumps({"params": 3,
+                    "result": {}}) + "\n")  # fmt: skip
+    with pytest.warns(UserWarning) as caught:
+        store = ResultStore(path)
+    messages = [str(w.message) for w in caught]
+    assert [m.split(" is not")[0].rsplit(":", 1)[1] for m in messages] == ["1", "3", "4"]
+    assert len(store) == 1 and {"a": 1} in store
+    quarantine = (tmp_path / "runs.jsonl.quarantine").read_text().splitlines()
+    assert quarantine == ["not json", '{"a": 2}', '{"params": 3, "result": {}}']
+    with pytest.warns(UserWarning):
+        ResultStore(path).add({"a": 5}, {})
+    assert len((tmp_path / "runs.jsonl.quarantine").read_text().splitlines()) == 3  # copied once, not per open
+    assert path.read_text().startswith("not json\n")  # the file itself is never rewritten
+
+
+def test_non_finite_parameters_are_refused_and_results_never_shadow_parameters(tmp_path):
+    store = ResultStore(tmp_path / "runs.jsonl")
+    for bad in (float("inf"), float("-inf"), float("nan"), np.float32("inf")):
+        with pytest.raises(ValueError, match="must be finite"):
+            store.add({"clip": bad}, {"accuracy": 0.5})
+    with pytest.raises(ValueError, match=r"\['epochs'\] repeat parameter names"):
+        store.add({"epochs": 100}, {"epochs": 37})
+    assert len(store) == 0 and not (tmp_path / "runs.jsonl").exists()
+    old = tmp_path / "old.jsonl"  # a file written before add refused such results
+    old.write_text(json.dumps({"params": {"epochs": 100}, "result": {"epochs": 37, "acc": 0.9}}) + "\n")
+    frame = ResultStore(old).frame()
+    assert frame.epochs.tolist() == [100] and frame.result_epochs.tolist() == [37]
+
+
+def test_an_open_writer_repairs_another_writers_torn_tail_before_appending(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    first, second = ResultStore(path), ResultStore(path)
+    first.add({"seed": 0}, {"v": 0})
+    with path.open("a") as f:
+        f.write('{"params": {"seed": 1}, "res')  # a third writer died mid-line
+    with pytest.warns(UserWarning, match="torn"):
+        second.add({"seed": 2}, {"v": 2})  # opened before the tear: must not append onto it
+    assert sorted(ResultStore(path).frame().seed) == [0, 2]
+    first.add({"seed": 3}, {"v": 3})
+    assert sorted(ResultStore(path).frame().seed) == [0, 2, 3]
+
+
+def test_a_failed_write_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "runs.jsonl"
+    store = ResultStore(path)
+    store.add({"seed": 0}, {"v": 0})
+    before = path.read_bytes()
+    real_fsync = os.fsync
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        store.add({"seed": 1}, {"v": "x" * 1000})
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert path.read_bytes() == before and {"seed": 1} not in store
+    store.add({"seed": 1}, {"v": 1})  # the same process writes on, onto a clean tail
+    assert sorted(ResultStore(path).frame().seed) == [0, 1]
+
+
+def test_a_with_block_releases_only_its_own_claims(tmp_path):
+    """Two threads share one store: one thread's block ending must not free the other's running claims."""
+    import threading
+
+    store = ResultStore(tmp_path / "runs.jsonl")
+    holding, done = threading.Event(), threading.Event()
+
+    def runner():
+        with store.claim([{"seed": 0}]) as todo:
+            assert todo == [{"seed": 0}]
+            holding.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    holding.wait(10)
+    with store.claim([{"seed": 0}, {"seed": 1}]) as mine:
+        assert mine == [{"seed": 1}]  # seed 0 is the other thread's
+    other = ResultStore(tmp_path / "runs.jsonl")
+    with other.claim([{"seed": 0}]) as todo:
+        assert todo == []  # still held by the running thread after the first block ended
+    done.set()
+    thread.join()
+    with other.claim([{"seed": 0}]) as todo:
+        assert todo == [{"seed": 0}]
 
 
 def test_numpy_parameters_match_on_resume(tmp_path):

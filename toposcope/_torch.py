@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import torch
@@ -18,6 +18,7 @@ __all__ = [
     "eval_mode",
     "forward_batches",
     "model_device",
+    "output_tensor",
     "random_subset",
     "resolve_device",
 ]
@@ -48,16 +49,32 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         model.train(was_training)
 
 
-def _first_tensor(output: object) -> torch.Tensor:
-    """A model's output, or the first tensor of a tuple, list or dict output."""
+def output_tensor(output: object) -> torch.Tensor:
+    """The one tensor a model's (or module's) output stands for: the rule every reader of outputs uses.
+
+    * a tensor: itself;
+    * a dict (or any mapping): its ``"logits"`` entry; a dict without one raises,
+      naming its keys, since taking "the first value" silently picks whichever key
+      came first (e.g. features instead of logits);
+    * a tuple or list: its first tensor (the convention of models that return
+      ``(logits, extras...)``).
+
+    ``evaluate``, the tracker's ``"logits"`` pseudo-layer, its hooks and the pruner's
+    hooks all read outputs through this function.
+    """
     if isinstance(output, torch.Tensor):
         return output
-    values = list(output.values()) if isinstance(output, dict) else output
-    if isinstance(values, (tuple, list)):
-        for value in values:
+    if isinstance(output, Mapping):
+        if isinstance(output.get("logits"), torch.Tensor):
+            return output["logits"]
+        raise TypeError(f"the output is a dict with keys {list(output)} and no 'logits' tensor; return the "
+                        "logits tensor, or a dict with a 'logits' key (wrap the model so that it "
+                        "does)")  # fmt: skip
+    if isinstance(output, (tuple, list)):
+        for value in output:
             if isinstance(value, torch.Tensor):
                 return value
-    raise TypeError(f"the model returned a {type(output).__name__} holding no tensor")
+    raise TypeError(f"the output is a {type(output).__name__} holding no tensor")
 
 
 def forward_batches(
@@ -90,8 +107,10 @@ def forward_batches(
     outputs = []
     with eval_mode(model), torch.no_grad():
         for i in range(0, len(X), batch_size):
-            out = _first_tensor(model(X[i : i + batch_size].to(device)))
-            outputs.append(out.detach().float().cpu())
+            batch = X[i : i + batch_size].to(device)
+            if batch.untyped_storage().data_ptr() == X.untyped_storage().data_ptr():
+                batch = batch.clone()  # an in-place first layer must not write into the caller's X
+            outputs.append(_detached_copy(output_tensor(model(batch))))
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
@@ -156,21 +175,36 @@ def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str
     dict
         ``name -> list of output batches`` (detached, float32, on the CPU), filled
         by every forward pass inside the ``with`` block.  The hooks are removed on
-        leaving it, also when the forward pass raises.
+        leaving it, also when the forward pass raises.  Each output is copied as
+        the module returns it, so a later in-place operation (``ReLU(inplace=True)``)
+        cannot change what was recorded; a dict or tuple output is read by
+        :func:`output_tensor`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; and, during the forward pass, for a recorded module
+        that runs twice in one forward pass of ``model`` (its two call sites would be
+        mixed in one cloud: give each call its own module).
     """
     modules = dict(model.named_modules())
     unknown = [n for n in names if n not in modules]
     if unknown:
         raise ValueError(f"model has no module(s) {unknown}")
     store: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    handles = []
+    seen: set[str] = set()  # modules recorded in the current forward pass of the model
 
     def save(name: str):
         def hook(module, inputs, output):
-            store[name].append(_first_tensor(output).detach().float().cpu())
+            if name in seen:
+                raise ValueError(f"module {name!r} ran twice in one forward pass; its outputs would mix two call "
+                                 "sites in one cloud: give each call its own module")  # fmt: skip
+            seen.add(name)
+            store[name].append(_detached_copy(output_tensor(output)))
 
         return hook
 
+    handles = [model.register_forward_pre_hook(lambda module, inputs: seen.clear())]
     try:
         for name in names:
             handles.append(modules[name].register_forward_hook(save(name)))
@@ -178,6 +212,11 @@ def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[dict[str
     finally:
         for h in handles:
             h.remove()
+
+
+def _detached_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """A float32 CPU copy that no later in-place operation on ``tensor`` can change."""
+    return tensor.detach().to(device="cpu", dtype=torch.float32, copy=True)
 
 
 def random_subset(data: TensorDataset, n: int, seed: int) -> TensorDataset:

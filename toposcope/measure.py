@@ -30,7 +30,8 @@ def evaluate(
     ----------
     model : nn.Module
     data : TensorDataset or (X, y)
-        Integer class labels.
+        Integer class labels.  A model returning a dict or tuple is read by
+        :func:`toposcope._torch.output_tensor` (a dict's ``"logits"``, a tuple's first tensor).
     batch_size : int, default 4096
     device : str or torch.device, optional
         Where the forward passes run; default the model's device.

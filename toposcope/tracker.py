@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._torch import capture_outputs, forward_batches
+from ._torch import as_xy, capture_outputs, forward_batches
 from .activations import TopoSine
 from .workers import betti_numbers_many, check_n_jobs
 
@@ -127,10 +127,8 @@ class BettiTracker:
         layers = list(layers)
         unknown = [name for name in layers if name not in modules and name not in (INPUT, LOGITS)]
         if unknown or not layers:
-            raise ValueError(
-                f"unknown layer(s) {unknown}; choose among 'input', 'logits' and the modules "
-                f"{[n for n in modules if n]}"
-            )
+            choices = list(dict.fromkeys([INPUT, LOGITS, *(n for n in modules if n)]))
+            raise ValueError(f"unknown layer(s) {unknown}; choose among {choices}")
         self.model = model
         self.layers = layers
         self.maxdim = maxdim
@@ -156,9 +154,10 @@ class BettiTracker:
 
     def activations(self, X: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Run ``X`` through the model in eval mode; return (layer -> (n, features), logits)."""
+        inputs = X.detach().to(device="cpu", dtype=torch.float32, copy=True)  # before any in-place layer runs
         with self.hooked() as store:
             logits = forward_batches(self.model, X, self.batch_size)
-        store[INPUT] = [X.float().cpu()]
+        store[INPUT] = [inputs]
         store[LOGITS] = [logits]
         return {name: torch.cat(store[name]).flatten(1) for name in self.layers}, logits
 
@@ -193,6 +192,7 @@ class BettiTracker:
             raise ValueError(f"need one label per input: X has {len(X)} rows, y has shape {tuple(y.shape)}")
         if len(X) < 2:
             raise ValueError(f"need at least 2 inputs; got {len(X)}")
+        X, y = as_xy((X, y), "profile")  # integer labels >= 0 and finite inputs, as fit checks them
         chosen = self.draw(y)
         acts, logits = self.activations(X[chosen])
         split = y[chosen] if self.labels == "true" else logits.argmax(1)

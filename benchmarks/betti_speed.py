@@ -60,7 +60,7 @@ def main() -> None:
     with_jobs = {}  # points a cloud -> seconds for the profile with the workers
     for size in args.sizes:
         tracker = ts.BettiTracker(model, samples_per_class=size)
-        chosen = tracker.draw(y)
+        chosen = tracker.draw(X, y)
         acts, _ = tracker.activations(X[chosen])
         clouds = [acts[name][y[chosen] == c].numpy() for name in tracker.layers for c in (0, 1)]
 

@@ -39,7 +39,7 @@ def main() -> None:
     X, y = ts.fashion_mnist(split="train").tensors
     tracker = ts.BettiTracker(model, list(TRACKED_LAYERS), samples_per_class=args.per_class)
     start = time.perf_counter()
-    chosen = tracker.draw(y)
+    chosen = tracker.draw(X, y)
     acts, _ = tracker.activations(X[chosen])
     forward = time.perf_counter() - start
     labels = y[chosen]

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -92,3 +93,38 @@ def test_tracker_bad_input(rings):
             ts.BettiTracker(model, n_jobs=bad)
     with pytest.raises(ValueError, match="no rows for layer"):
         ts.plot_betti_epochs(ts.BettiTracker(model, samples_per_class=50).profile(X, y), "act7")
+
+
+def test_maxmin_draw_spreads_points_evenly_and_is_seeded():
+    from toposcope.tracker import draw_per_class, maxmin_per_class
+
+    X = torch.as_tensor(ts.shapes.circle(200), dtype=torch.float32)
+    y = torch.zeros(200, dtype=torch.long)
+    even = maxmin_per_class(X, y, 50, seed=0)
+    assert len(even) == 50 and torch.equal(even, maxmin_per_class(X, y, 50, seed=0))
+    gaps = torch.diff(torch.cat([even, even[:1] + 200]))
+    assert gaps.min() >= 3 and gaps.max() <= 6  # every fourth point or so: no gap more than twice the mean
+    assert torch.diff(torch.cat([r := draw_per_class(y, 50, 0), r[:1] + 200])).max() > 6  # a random draw has holes
+    tracker = ts.BettiTracker(nn.Identity(), layers=["input"], samples_per_class=50, draw="maxmin")
+    assert tracker.profile(X, y).sort_values("dim").betti.tolist() == [1, 1]
+    with pytest.raises(ValueError, match="draw must be"):
+        ts.BettiTracker(nn.Identity(), draw="grid")
+
+
+def test_torus_noise_is_seeded_jitter_about_the_z_axis():
+    clean = ts.shapes.torus(20, 10)
+    assert np.isclose(np.hypot(clean[:, 0], clean[:, 1]).max(), 2.8)  # core radius R + tube r, in the xy-plane
+    assert np.abs(clean[:, 2]).max() <= 0.8
+    noisy = ts.shapes.torus(20, 10, noise=0.01, seed=1)
+    assert np.array_equal(noisy, ts.shapes.torus(20, 10, noise=0.01, seed=1))
+    assert 0 < np.abs(noisy - clean).max() < 0.1
+
+
+def test_fit_takes_float64_features_for_a_float32_model():
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).normal(size=(64, 2))  # float64, as numpy gives
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+    history = ts.fit(model, (torch.from_numpy(X), torch.from_numpy(y)), epochs=30, lr=0.05, progress=False,
+                     device="cpu")
+    assert history.records[-1]["train_acc"] > 0.9

@@ -35,13 +35,22 @@ def circle(
     return X
 
 
-def torus(n_major: int = 60, n_minor: int = 24, R: float = 2.0, r: float = 0.8) -> np.ndarray:
-    """A torus in R^3 sampled on an ``n_major x n_minor`` angular grid (tube radius ``r``)."""
+def torus(n_major: int = 60, n_minor: int = 24, R: float = 2.0, r: float = 0.8, noise: float = 0.0,
+          seed: int = 0) -> np.ndarray:  # fmt: skip
+    """A torus in R^3 sampled on an ``n_major x n_minor`` angular grid, optionally jittered.
+
+    The torus turns about the z axis: its core circle (radius ``R``) lies in the
+    xy-plane, and the tube (radius ``r``) goes round it.  ``noise`` is the standard
+    deviation of isotropic Gaussian jitter (seeded by ``seed``), as in :func:`circle`.
+    """
     u, v = np.meshgrid(
         np.linspace(0.0, 2 * np.pi, n_major, endpoint=False), np.linspace(0.0, 2 * np.pi, n_minor, endpoint=False)
     )
     u, v = u.ravel(), v.ravel()
-    return np.c_[(R + r * np.cos(v)) * np.cos(u), (R + r * np.cos(v)) * np.sin(u), r * np.sin(v)]
+    X = np.c_[(R + r * np.cos(v)) * np.cos(u), (R + r * np.cos(v)) * np.sin(u), r * np.sin(v)]
+    if noise:
+        X = X + np.random.default_rng(seed).normal(scale=noise, size=X.shape)
+    return X
 
 
 def sphere(n: int = 400, radius: float = 1.0, rotation: np.ndarray | None = None) -> np.ndarray:

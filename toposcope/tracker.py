@@ -16,7 +16,7 @@ from ._torch import as_xy, capture_outputs, forward_batches
 from .activations import TopoSine
 from .workers import betti_numbers_many, check_n_jobs
 
-__all__ = ["BettiTracker", "activation_layers", "draw_per_class"]
+__all__ = ["BettiTracker", "activation_layers", "draw_per_class", "maxmin_per_class"]
 
 INPUT, LOGITS = "input", "logits"
 COLUMNS = ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
@@ -45,6 +45,31 @@ def draw_per_class(y: torch.Tensor, n: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(np.concatenate(keep))
 
 
+def maxmin_per_class(X: torch.Tensor, y: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """Sorted indices of up to ``n`` inputs of each class, spread evenly over the class's inputs (max-min draw).
+
+    Greedy farthest-point sampling on the flattened inputs: a seeded first point,
+    then each next point the one farthest from those already drawn.  An evenly
+    spread draw keeps the gaps between drawn points small and even, where a random
+    draw of a surface can leave holes that read as spurious loops or voids.
+    """
+    rng = np.random.default_rng(seed)
+    flat = X.reshape(len(X), -1).to(torch.float64)
+    keep = []
+    for c in torch.unique(y).tolist():
+        idx = torch.nonzero(y == c).flatten()
+        if len(idx) > n:
+            points = flat[idx]
+            chosen = [int(rng.integers(len(idx)))]
+            nearest = torch.cdist(points, points[chosen]).flatten()
+            for _ in range(n - 1):
+                chosen.append(int(torch.argmax(nearest)))
+                nearest = torch.minimum(nearest, torch.cdist(points, points[chosen[-1:]]).flatten())
+            idx = idx[chosen]
+        keep.append(np.sort(idx.numpy()))
+    return torch.from_numpy(np.concatenate(keep))
+
+
 class BettiTracker:
     """Record the Betti numbers of a network's layer activations.
 
@@ -69,7 +94,14 @@ class BettiTracker:
     samples_per_class : int or None, default 1000
         Inputs drawn (seeded, without replacement) from each true class once per
         :meth:`profile` call, so that every layer sees the same inputs.
-        ``None`` uses all inputs.
+        ``None`` uses all inputs.  A Betti number at a fixed scale depends on
+        which points are drawn: a random draw of a surface can leave gaps that read
+        as extra loops or voids (chapter 1 shows how a reading moves with the
+        draw); ``draw="maxmin"`` spreads the drawn inputs evenly instead.
+    draw : {"random", "maxmin"}, default "random"
+        How the ``samples_per_class`` inputs are drawn: at random
+        (:func:`draw_per_class`), or evenly spread over each class's inputs
+        (:func:`maxmin_per_class`, greedy farthest points; slower, O(n x samples)).
     batch_size : int, default 4096
         Forward-pass batch size.
     seed : int, default 0
@@ -108,10 +140,13 @@ class BettiTracker:
         seed: int = 0,
         progress: bool = False,
         n_jobs: int = 1,
+        draw: str = "random",
         **betti_kwargs: Any,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be an nn.Module; got {type(model).__name__}")
+        if draw not in ("random", "maxmin"):
+            raise ValueError(f"draw must be 'random' or 'maxmin'; got {draw!r}")
         if labels not in ("true", "predicted"):
             raise ValueError(f"labels must be 'true' or 'predicted'; got {labels!r}")
         if samples_per_class is not None and samples_per_class < 2:
@@ -137,6 +172,7 @@ class BettiTracker:
         self.samples_per_class = samples_per_class
         self.batch_size = batch_size
         self.seed = seed
+        self.sampling = draw
         self.progress = progress
         self.n_jobs = n_jobs
         self.betti_kwargs = betti_kwargs
@@ -161,10 +197,12 @@ class BettiTracker:
         store[LOGITS] = [logits]
         return {name: torch.cat(store[name]).flatten(1) for name in self.layers}, logits
 
-    def draw(self, y: torch.Tensor) -> torch.Tensor:
-        """Indices of the inputs a profile uses: up to ``samples_per_class`` per class, seeded."""
+    def draw(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Indices of the inputs a profile uses: up to ``samples_per_class`` per class, seeded (see ``draw``)."""
         if self.samples_per_class is None:
             return torch.arange(len(y))
+        if self.sampling == "maxmin":
+            return maxmin_per_class(X, y, self.samples_per_class, self.seed)
         return draw_per_class(y, self.samples_per_class, self.seed)
 
     def profile(self, X: Any, y: Any, epoch: int | None = None) -> pd.DataFrame:
@@ -193,7 +231,7 @@ class BettiTracker:
         if len(X) < 2:
             raise ValueError(f"need at least 2 inputs; got {len(X)}")
         X, y = as_xy((X, y), "profile")  # integer labels >= 0 and finite inputs, as fit checks them
-        chosen = self.draw(y)
+        chosen = self.draw(X, y)
         acts, logits = self.activations(X[chosen])
         split = y[chosen] if self.labels == "true" else logits.argmax(1)
         groups = [(c, split == c) for c in torch.unique(split).tolist()] if self.per_class else [("all", None)]

@@ -145,8 +145,8 @@ def fit(
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}")
     dev = resolve_device(device)
-    X, y = as_xy(train, "train")
-    test_t = as_xy(test, "test") if test is not None else None
+    X, y = _model_dtype(model, *as_xy(train, "train"))
+    test_t = _model_dtype(model, *as_xy(test, "test")) if test is not None else None
     on_device = X.element_size() * X.nelement() <= _ON_DEVICE_LIMIT
     if on_device:
         X, y = X.to(dev), y.to(dev)
@@ -185,6 +185,12 @@ def fit(
         model.load_state_dict(best[2])
         history.best_epoch = best[1]
     return history
+
+
+def _model_dtype(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Floating-point features cast to the model's floating dtype (float64 numpy data into a float32 model)."""
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    return (X.to(dtype) if dtype is not None and X.is_floating_point() else X), y
 
 
 def _train_epoch(

@@ -52,6 +52,71 @@ def test_negative_or_odd_maxdim_raises_instead_of_aborting():
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+def test_ripser_simplex_index_overflow_is_refused_before_the_call():
+    """ripser aborts (std::overflow_error) once C(n, maxdim + 2) passes 2^55: refused, naming what to lower."""
+    memory.check_simplex_index(5000, 3)  # C(5000, 5) = 2.6e16 fits
+    with pytest.raises(ValueError, match=r"C\(8000, 5\) > 2\^55.*about 5,2\d\d points"):
+        memory.check_simplex_index(8000, 3)
+    with pytest.raises(ValueError, match="simplex index"):
+        memory.check_simplex_index(10**6, 1)  # a large cloud at the default maxdim
+    proc = _run_isolated("""
+        import toposcope as ts
+        from toposcope.shapes import circle
+        for call in (ts.betti_numbers, ts.persistence):
+            try:
+                call(circle(8000), maxdim=3, max_points=None)
+            except ValueError as err:
+                assert "simplex index" in str(err), err
+            else:
+                raise SystemExit(f"{call.__name__} accepted 8,000 points at maxdim 3")
+        for maxdim in (65, 10**9):
+            try:
+                ts.betti_numbers(circle(50), maxdim=maxdim)
+            except ValueError as err:
+                assert "at most 64" in str(err), err
+            else:
+                raise SystemExit(f"accepted maxdim={maxdim}")
+    """)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_dimensions_above_the_cloud_read_zero_without_asking_ripser():
+    dgms = ts.persistence(circle(6), maxdim=8)
+    assert len(dgms) == 9 and all(len(d) == 0 for d in dgms[6:])
+    assert [len(d) for d in dgms[:6]] == [len(d) for d in ts.persistence(circle(6), maxdim=5)]
+    assert ts.betti_numbers(circle(5), maxdim=7, method="rips", scale=0.5).betti[5:] == (0, 0, 0)
+
+
+def test_a_huge_hop_scale_costs_no_more_than_the_diameter():
+    import time
+
+    start = time.perf_counter()
+    assert ts.betti_numbers(circle(200), scale=10**6).betti == ts.betti_numbers(circle(200), scale=199).betti
+    D = ts.knn_hop_matrix(circle(60), k=3, max_hops=10**6).toarray()
+    assert np.array_equal(D, ts.knn_hop_matrix(circle(60), k=3, max_hops=None).toarray())
+    assert np.array_equal(ts.knn_hop_matrix(circle(60), k=3, max_hops=4).toarray(),
+                          np.where(D <= 4, D, 0))  # fmt: skip
+    assert time.perf_counter() - start < 30  # was a hang of over 150 s
+
+
+def test_memory_budget_sees_an_address_space_limit():
+    """A per-process cap (RLIMIT_AS, as ulimit -v or a container sets) bounds the guard, not /proc/meminfo alone."""
+    proc = _run_isolated("""
+        import resource
+        from toposcope import memory
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, resource.RLIM_INFINITY))
+        room = memory.available_bytes()
+        assert 0 < room < 3 * 2**30, room
+        try:
+            memory.check_ripser_memory(40_000, 4e7, 0, 1, dense=False)  # about 7.5 GiB of edges
+        except MemoryError as err:
+            assert "budget" in str(err)
+        else:
+            raise SystemExit("the guard ignored RLIMIT_AS")
+    """)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def test_memory_guard_refuses_what_ripser_cannot_hold(monkeypatch):
     monkeypatch.setattr(memory, "MEMORY_BUDGET", 2 * 2**30)
     big = np.random.default_rng(0).normal(size=(50_000, 3))
@@ -94,7 +159,7 @@ def test_junk_never_aborts_the_process():
                          st.lists(floats, max_size=5), st.text(max_size=5), st.none())
 
         @settings(max_examples=150, deadline=None, database=None)
-        @given(junk=junk, maxdim=st.integers(-3, 2), k=st.integers(-2, 12))
+        @given(junk=junk, maxdim=st.one_of(st.integers(-3, 3), st.integers(60, 10**9)), k=st.integers(-2, 12))
         def check(junk, maxdim, k):
             for call in (ts.betti_numbers, ts.persistence):
                 try:

@@ -19,6 +19,8 @@ Homology is over the field with two elements in both.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from ripser import ripser
 from scipy import sparse
@@ -26,7 +28,16 @@ from scipy.sparse.csgraph import connected_components
 
 from .memory import check_ripser_memory, clique_bound
 
-__all__ = ["ENGINES", "auto_engine", "check_complex_memory", "check_maxdim", "flag_complex_betti", "graph_betti"]
+__all__ = [
+    "ENGINES",
+    "MAX_MAXDIM",
+    "auto_engine",
+    "check_complex_memory",
+    "check_maxdim",
+    "flag_complex_betti",
+    "graph_betti",
+    "ripser_diagrams",
+]
 
 ENGINES = ("auto", "ripser", "gudhi")
 AUTO_GUDHI_EDGES = 1_000
@@ -44,11 +55,32 @@ up, where the kNN graph has hubs) the collapse is 2-25x slower than ripser alone
 _COLLAPSE_ROUNDS = 2  # the fastest to a Betti number on 2-hop kNN complexes (1,000 and 8,000 points)
 
 
+MAX_MAXDIM = 64
+"""Highest dimension asked for: above it ripser's simplex index overflows for any cloud of more than 130
+points, and smaller clouds have no simplices there (the answer would be zeros)."""
+
+
 def check_maxdim(maxdim: object) -> int:
-    """``maxdim`` as an int, or a ``ValueError`` unless it is a non-negative integer."""
+    """``maxdim`` as an int, or a ``ValueError`` unless it is an integer from 0 to :data:`MAX_MAXDIM`."""
     if isinstance(maxdim, bool) or not isinstance(maxdim, int | np.integer) or maxdim < 0:
         raise ValueError(f"maxdim must be a non-negative integer; got {maxdim!r}")
+    if maxdim > MAX_MAXDIM:
+        raise ValueError(f"maxdim must be at most {MAX_MAXDIM}; got {maxdim} (no cloud of more than 130 points "
+                         "has a computable complex in that dimension, and smaller ones have none)")  # fmt: skip
     return int(maxdim)
+
+
+def ripser_diagrams(X: Any, maxdim: int, **kwargs: Any) -> list[np.ndarray]:
+    """``ripser(X, maxdim, **kwargs)["dgms"]``, asking ripser for no dimension the cloud cannot have.
+
+    A complex on ``n`` points has no simplex above dimension ``n - 1``: the
+    diagrams of those dimensions are empty, and are added without calling ripser
+    for them (it allocates for every dimension asked).
+    """
+    n = X.shape[0]
+    asked = min(maxdim, max(n - 1, 0))
+    dgms = ripser(X, maxdim=asked, **kwargs)["dgms"]
+    return [*dgms, *(np.empty((0, 2)) for _ in range(maxdim - asked))]
 
 
 def _graph(edges: sparse.spmatrix) -> sparse.coo_matrix:
@@ -79,7 +111,7 @@ def _check_graph_memory(graph: sparse.coo_matrix, maxdim: int) -> None:
 
 def _ripser_betti(graph: sparse.coo_matrix, maxdim: int) -> tuple[int, ...]:
     ones = sparse.coo_matrix((np.ones(graph.nnz), (graph.row, graph.col)), shape=graph.shape)
-    dgms = ripser(ones, maxdim=maxdim, distance_matrix=True, thresh=1.0)["dgms"]
+    dgms = ripser_diagrams(ones, maxdim, distance_matrix=True, thresh=1.0)
     return tuple(int(np.isinf(d[:, 1]).sum()) for d in dgms)
 
 

@@ -77,10 +77,17 @@ def _next_hop(R: sparse.csr_matrix, S: sparse.csr_matrix, hops: int) -> sparse.c
 
 
 def _reach(S: sparse.csr_matrix, hops: int) -> sparse.csr_matrix:
-    """The pairs at most ``hops`` apart in the looped graph ``S``, as a pattern (the diagonal included)."""
+    """The pairs at most ``hops`` apart in the looped graph ``S``, as a pattern (the diagonal included).
+
+    Stops once a hop adds no pair (every component's diameter reached), so a huge
+    ``hops`` costs no more than the diameter.
+    """
     R = S
     for hop in range(2, hops + 1):
-        R = _next_hop(R, S, hop)
+        grown = _next_hop(R, S, hop)
+        if grown.nnz == R.nnz:
+            break
+        R = grown
     return R
 
 
@@ -179,7 +186,11 @@ def _hop_matrix(X: np.ndarray, k: int, max_hops: int | None) -> sparse.coo_matri
     S.data[:] = 1
     R, counts = S, S
     for hop in range(2, max_hops + 1):
-        R = _next_hop(R, S, hop)
+        grown = _next_hop(R, S, hop)
+        if grown.nnz == R.nnz:  # the diameter is reached: the remaining hops add the same pattern each
+            counts = counts + R * (max_hops + 1 - hop)
+            break
+        R = grown
         counts = counts + R
     counts = counts.tocoo()
     keep = counts.row != counts.col

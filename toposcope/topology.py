@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ripser import ripser
 from scipy.spatial import cKDTree
 from sklearn.neighbors import radius_neighbors_graph
 
 from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
-from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti
+from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti, ripser_diagrams
 from .complexes import check_maxdim as _check_maxdim
 from .hops import DEFAULT_HOPS, DEFAULT_K, _check_k, _hop_graph, _hop_matrix, knn_hop_graph, knn_hop_matrix
 from .memory import check_ripser_memory, clique_bound
@@ -204,7 +203,7 @@ def betti_numbers(
         betti = flag_complex_betti(edges, maxdim, engine)
     else:
         _check_dense_memory(arr, maxdim)
-        dgms = ripser(arr, maxdim=maxdim)["dgms"]
+        dgms = ripser_diagrams(arr, maxdim)
         betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence / unit)) for d in dgms)
     return BettiResult(betti=betti, method=method, params=params, n_points=len(arr), n_input=n_input)
 
@@ -250,9 +249,9 @@ def persistence(
     arr, _, unit = prepare(X, max_points, sampling, seed)
     if metric == "euclidean":
         _check_dense_memory(arr, maxdim, thresh / unit)
-        return [d * unit for d in ripser(arr, maxdim=maxdim, thresh=thresh / unit)["dgms"]]
+        return [d * unit for d in ripser_diagrams(arr, maxdim, thresh=thresh / unit)]
     k = _check_k(k, len(arr))
     max_hops = None if math.isinf(thresh) else max(1, math.floor(thresh))
     D = _hop_matrix(arr, k, max_hops)
     check_complex_memory(D, maxdim)
-    return ripser(D, maxdim=maxdim, distance_matrix=True, thresh=thresh)["dgms"]
+    return ripser_diagrams(D, maxdim, distance_matrix=True, thresh=thresh)

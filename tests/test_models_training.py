@@ -112,3 +112,18 @@ def test_fit_with_patience_stops_and_keeps_the_best_epoch(patience):
         ts.fit(model, data.train, epochs=1, patience=2, progress=False)
     with pytest.raises(ValueError, match="patience must be a positive integer"):
         ts.fit(model, data.train, noise, epochs=1, patience=0, progress=False)
+
+
+def test_fit_refuses_test_labels_the_training_set_lacks_and_takes_numpy_numbers():
+    import numpy as np
+
+    X, y = torch.randn(20, 2), torch.arange(20) % 2
+    model = nn.Linear(2, 3)
+    with pytest.raises(ValueError, match=r"labels the training set lacks: \[2\]"):
+        ts.fit(model, (X, y), (X[:4], torch.tensor([0, 1, 2, 1])), epochs=1, progress=False)
+    history = ts.fit(model, (X, y), epochs=np.int64(2), batch_size=np.int32(8), lr=np.float32(0.01),
+                     target_accuracy=np.float64(0.9), progress=False, device="cpu")  # fmt: skip
+    assert len(history.records) == 2
+    for bad in ({"epochs": np.float32(2)}, {"lr": np.bool_(True)}, {"batch_size": np.int64(0)}):
+        with pytest.raises(ValueError):
+            ts.fit(model, (X, y), progress=False, **bad)

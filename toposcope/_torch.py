@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
@@ -14,6 +16,7 @@ __all__ = [
     "TrainingDivergedError",
     "as_xy",
     "capture_outputs",
+    "check_label_sets",
     "check_training_args",
     "eval_mode",
     "forward_batches",
@@ -146,14 +149,23 @@ def as_xy(data: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 def check_training_args(epochs: int, batch_size: int, lr: float, target_accuracy: float | None) -> None:
     """Raise a clear ``ValueError`` for training arguments that cannot work."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if isinstance(epochs, bool | np.bool_) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0; got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool | np.bool_) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
-    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+    if isinstance(lr, bool | np.bool_) or not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive, finite number; got {lr!r}")
-    if target_accuracy is not None and not (isinstance(target_accuracy, int | float) and 0 < target_accuracy <= 1):
+    if target_accuracy is not None and not (isinstance(target_accuracy, numbers.Real) and 0 < target_accuracy <= 1):
         raise ValueError(f"target_accuracy is a fraction in (0, 1] (0.99, not 99); got {target_accuracy!r}")
+
+
+def check_label_sets(train_y: torch.Tensor, test_y: torch.Tensor | None) -> None:
+    """Raise ``ValueError`` if the test labels hold a class the training labels lack (it could never be learned)."""
+    if test_y is None:
+        return
+    unknown = set(test_y.unique().tolist()) - set(train_y.unique().tolist())
+    if unknown:
+        raise ValueError(f"the test set has labels the training set lacks: {sorted(unknown)}")
 
 
 class TrainingDivergedError(FloatingPointError):

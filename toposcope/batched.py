@@ -39,7 +39,7 @@ from torch.nn import functional as F
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from ._torch import TrainingDivergedError, as_xy, check_training_args, resolve_device
+from ._torch import TrainingDivergedError, as_xy, check_label_sets, check_training_args, resolve_device
 from .layouts import Layout
 from .models import MLP
 from .training import History
@@ -206,10 +206,7 @@ def train_many(
         raise ValueError(f"eval_every must be a positive number of epochs; got {eval_every!r}")
     train_xy = as_xy(train, "train")
     test_xy = as_xy(test, "test") if test is not None else None
-    if test_xy is not None:
-        unknown = set(test_xy[1].unique().tolist()) - set(train_xy[1].unique().tolist())
-        if unknown:
-            raise ValueError(f"the test set has labels the training set lacks: {sorted(unknown)}")
+    check_label_sets(train_xy[1], test_xy[1] if test_xy is not None else None)
     # Models of one layout side by side: few, long activation segments.
     order = sorted(range(len(specs)), key=lambda k: (repr(specs[k].layout.per_layer(len(hidden))), k))
     histories = _train_sorted(

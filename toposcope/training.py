@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from ._torch import TrainingDivergedError, as_xy, check_training_args, resolve_device
+from ._torch import TrainingDivergedError, as_xy, check_label_sets, check_training_args, resolve_device
 from .measure import evaluate
 
 __all__ = ["History", "fit"]
@@ -147,6 +147,7 @@ def fit(
     dev = resolve_device(device)
     X, y = _model_dtype(model, *as_xy(train, "train"))
     test_t = _model_dtype(model, *as_xy(test, "test")) if test is not None else None
+    check_label_sets(y, test_t[1] if test_t is not None else None)
     on_device = X.element_size() * X.nelement() <= _ON_DEVICE_LIMIT
     if on_device:
         X, y = X.to(dev), y.to(dev)

@@ -291,3 +291,26 @@ def test_global_scope_ranks_the_whole_network_and_caps_each_layer():
         P.select_filters(scores, threshold=3, scope="global")
     with pytest.raises(ValueError, match="max_layer_ratio"):
         P.select_filters(scores, ratio=0.3, scope="global", max_layer_ratio=1.0)
+
+
+def test_score_tables_must_match_the_model(trained, scores):
+    """Missing, repeated, stale and foreign rows are refused with the layer named, never silently applied."""
+    model, images, _ = trained
+    half = scores[~((scores.layer == "conv0") & (scores["filter"] >= 3))]  # 3 of conv0's 6 filters listed
+    with pytest.raises(ValueError, match=r"scores of 'conv0' do not match its 6 filters: missing \[3, 4, 5\]"):
+        P.prune(model, half, images[:1], ratio=0.5)
+    doubled = pd.concat([scores, scores[scores.layer == "conv0"].head(2)])
+    with pytest.raises(ValueError, match="filter 0 of 'conv0' more than once"):
+        P.prune(model, doubled, images[:1], counts={"conv0": 4})
+    small = P.prune(model, scores, images[:1], ratio=0.5)
+    assert small.conv0.out_channels == 3
+    with pytest.raises(ValueError, match="computed on another model"):
+        P.prune(small, scores, images[:1], ratio=0.25)  # the unpruned model's table on the pruned one
+    unstamped = scores.copy()
+    unstamped.attrs = {}
+    with pytest.raises(ValueError, match="do not match its 3 filters"):
+        P.prune(small, unstamped, images[:1], ratio=0.25)  # without the stamp the counts still catch it
+    torch.manual_seed(1)
+    with pytest.raises(ValueError, match="computed on another model"):
+        P.BettiImportance(small_cnn(), scores)  # same shapes, other weights
+    assert P.model_fingerprint(copy.deepcopy(model)) == scores.attrs["model"]

@@ -25,19 +25,21 @@ number; for L1 it is minus the filter's L1 norm; for random, a random number.
 
 from ..measure import compare, state_dict_bytes
 from .importance import importance_scores, l1_scores, random_scores
-from .scores import conv_layers, feature_maps, score_filters
+from .scores import check_scores_match, conv_layers, feature_maps, model_fingerprint, score_filters
 from .shape import CRITERIA, output_modules, shape_scores
 from .surgery import load_pruned, prune, prune_at_equal_budget, remove_filters, select_filters
 
 __all__ = [
     "CRITERIA",
     "BettiImportance",
+    "check_scores_match",
     "compare",
     "conv_layers",
     "feature_maps",
     "importance_scores",
     "l1_scores",
     "load_pruned",
+    "model_fingerprint",
     "output_modules",
     "prune",
     "prune_at_equal_budget",

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .._torch import model_device
-from .scores import check_layers
+from .scores import check_layers, score_table
 
 __all__ = ["example_inputs_for", "importance_scores", "l1_scores", "random_scores"]
 
@@ -68,7 +68,7 @@ def importance_scores(
         group = graph.get_pruning_group(conv, tp.prune_conv_out_channels, idxs=list(range(conv.out_channels)))
         values = importance(group).detach().cpu().double()
         rows += [{"layer": name, "filter": f, "importance": float(v), "score": -float(v)} for f, v in enumerate(values)]
-    return pd.DataFrame(rows)
+    return score_table(rows, model)
 
 
 def l1_scores(

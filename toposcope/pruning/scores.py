@@ -6,6 +6,7 @@ the removal priority: higher is removed first.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from tqdm.auto import tqdm
 from .._torch import capture_outputs, forward_batches
 from ..topology import DEFAULT_K, betti_numbers, flag_complex_betti
 
-__all__ = ["conv_layers", "feature_maps", "score_filters"]
+__all__ = ["check_scores_match", "conv_layers", "feature_maps", "model_fingerprint", "score_filters", "score_table"]
 
 SCORES = ("b0", "b1", "b0+b1", "sum")
 
@@ -48,11 +49,59 @@ def check_layers(model: nn.Module, layers: Sequence[str] | None) -> list[str]:
 
 
 def check_scores(scores: pd.DataFrame) -> None:
-    """Raise unless ``scores`` is a non-empty table with ``layer, filter, score`` columns."""
+    """Raise unless ``scores`` is a non-empty table with ``layer, filter, score`` columns, one row per filter."""
     if not isinstance(scores, pd.DataFrame) or not {"layer", "filter", "score"} <= set(scores.columns):
         raise TypeError("scores must be a DataFrame with columns layer, filter, score (see score_filters)")
     if scores.empty:
         raise ValueError("scores is empty")
+    repeated = scores[scores.duplicated(["layer", "filter"], keep=False)]
+    if len(repeated):
+        first = repeated.iloc[0]
+        raise ValueError(f"scores list filter {first['filter']} of {first['layer']!r} more than once "
+                         f"({len(repeated)} repeated rows): one row per filter")  # fmt: skip
+
+
+def model_fingerprint(model: nn.Module) -> str:
+    """A short hash of a model's conv layers (names, shapes and weights): which model a score table scores."""
+    digest = hashlib.sha1()
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            weight = module.weight.detach().cpu().contiguous()
+            digest.update(f"{name}{tuple(weight.shape)}".encode())
+            digest.update(weight.numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def score_table(rows: list[dict], model: nn.Module) -> pd.DataFrame:
+    """A score table of ``model``: its rows, stamped with the model's fingerprint (``attrs["model"]``)."""
+    table = pd.DataFrame(rows)
+    table.attrs["model"] = model_fingerprint(model)
+    return table
+
+
+def check_scores_match(model: nn.Module, scores: pd.DataFrame) -> None:
+    """Raise ``ValueError`` unless ``scores`` scores exactly the filters of ``model``'s conv layers.
+
+    Every layer it names is a conv layer of the model, with one row for each of
+    its filters ``0 .. out_channels - 1`` (missing, extra or repeated rows are
+    named), and a table stamped by :func:`score_table` was computed on this model
+    (a table of the unpruned model on a pruned one, or of another model, is refused).
+    """
+    check_scores(scores)
+    stamp = scores.attrs.get("model")
+    if stamp is not None and stamp != model_fingerprint(model):
+        raise ValueError("these scores were computed on another model (its fingerprint differs: other weights, "
+                         "or filters removed since); score this model again")  # fmt: skip
+    modules = dict(model.named_modules())
+    for layer, table in scores.groupby("layer", sort=False):
+        if not isinstance(modules.get(layer), nn.Conv2d):
+            raise ValueError(f"scores name {layer!r}, which is not a conv layer of this model")
+        n = modules[layer].out_channels
+        have = set(table["filter"].astype(int))
+        missing, extra = sorted(set(range(n)) - have), sorted(have - set(range(n)))
+        if missing or extra:
+            raise ValueError(f"scores of {layer!r} do not match its {n} filters: missing {missing[:10]}, "
+                             f"extra {extra[:10]} (a table of another, or an unpruned, model?)")  # fmt: skip
 
 
 def _images_and_labels(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -241,4 +290,4 @@ def score_filters(
                          "scale": float(radii[f])})  # fmt: skip
             bar.update()
     bar.close()
-    return pd.DataFrame(rows)
+    return score_table(rows, model)

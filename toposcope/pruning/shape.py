@@ -43,7 +43,7 @@ from .._torch import capture_outputs, forward_batches
 from ..memory import check_ripser_memory
 from ..tracker import activation_layers, draw_per_class
 from ..workers import check_n_jobs
-from .scores import _images_and_labels, check_layers, score_filters
+from .scores import _images_and_labels, check_layers, score_filters, score_table
 
 __all__ = ["CRITERIA", "output_modules", "shape_scores"]
 
@@ -192,7 +192,9 @@ def shape_scores(
     images, labels = images[chosen], labels[chosen]
     if criterion == "literal":
         table = score_filters(model, images, layers=layers, n_samples=len(images), seed=seed, batch_size=batch_size)
-        return table.rename(columns={"b0": "h0", "b1": "h1"})[["layer", "filter", "h0", "h1", "score", "scale"]]
+        literal = table.rename(columns={"b0": "h0", "b1": "h1"})[["layer", "filter", "h0", "h1", "score", "scale"]]
+        literal.attrs = dict(table.attrs)
+        return literal
     outputs = output_modules(model, layers)
     with capture_outputs(model, list(dict.fromkeys(outputs.values()))) as store:
         forward_batches(model, images, batch_size)
@@ -211,4 +213,4 @@ def shape_scores(
         rows.append({"layer": layer, "filter": f, "h0": h0, "h1": h1, "score": h0 + h1, "scale": scale, "rms": rms})
         bar.update()
     bar.close()
-    return pd.DataFrame(rows)
+    return score_table(rows, model)

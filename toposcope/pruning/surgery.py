@@ -13,7 +13,7 @@ from torch import nn
 
 from .._torch import eval_mode
 from .importance import example_inputs_for, l1_scores, random_scores
-from .scores import check_layers, check_scores
+from .scores import check_layers, check_scores, check_scores_match
 
 __all__ = ["load_pruned", "prune", "prune_at_equal_budget", "remove_filters", "select_filters"]
 
@@ -170,6 +170,9 @@ def prune(
 ) -> nn.Module:
     """Remove the filters that :func:`select_filters` picks from ``scores``; return the smaller copy.
 
+    ``scores`` must score exactly this model's filters (:func:`~toposcope.pruning.check_scores_match`:
+    no missing, repeated or extra rows, and not a table of another or an unpruned model).
+
     Examples
     --------
     >>> scores = score_filters(model, images)                       # doctest: +SKIP
@@ -178,6 +181,7 @@ def prune(
     >>> small = prune(paper_cnn, scores, ratio=0.25)                # inputs shaped from model.input_shape
     >>> small = prune(paper_cnn, scores, ratio=0.25, scope="global")  # a quarter of the network's filters
     """
+    check_scores_match(model, scores)
     plan = select_filters(scores, threshold=threshold, ratio=ratio, counts=counts, scope=scope)
     return remove_filters(model, plan, example_inputs_for(model, example_inputs))
 
@@ -200,6 +204,7 @@ def prune_at_equal_budget(
     plan : dict
         The Betti criterion's plan (layer -> removed filters).
     """
+    check_scores_match(model, betti_scores)
     plan = select_filters(betti_scores, threshold=threshold, ratio=ratio)
     counts = {layer: len(idxs) for layer, idxs in plan.items()}
     layers = list(dict.fromkeys(betti_scores["layer"]))

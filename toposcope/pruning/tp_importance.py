@@ -11,7 +11,7 @@ import torch
 import torch_pruning as tp
 from torch import nn
 
-from .scores import check_scores
+from .scores import check_scores_match
 
 __all__ = ["BettiImportance"]
 
@@ -42,18 +42,14 @@ class BettiImportance(tp.importance.Importance):
     """
 
     def __init__(self, model: nn.Module, scores: pd.DataFrame) -> None:
-        check_scores(scores)
+        check_scores_match(model, scores)
         modules = dict(model.named_modules())
         self._by_module: dict[nn.Module, torch.Tensor] = {}
         for layer, table in scores.groupby("layer", sort=False):
-            if layer not in modules:
-                raise ValueError(f"scores name a layer the model lacks: {layer!r}")
-            values = torch.full((modules[layer].out_channels,), float("nan"))
+            values = torch.empty(modules[layer].out_channels)
             values[torch.tensor(table["filter"].to_numpy())] = torch.tensor(
                 table["score"].to_numpy(), dtype=torch.float32
             )
-            if torch.isnan(values).any():
-                raise ValueError(f"scores for {layer!r} do not cover all its {len(values)} filters")
             self._by_module[modules[layer]] = values
 
     @torch.no_grad()

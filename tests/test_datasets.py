@@ -67,10 +67,22 @@ def test_synthetic_bad_sizes():
 
 
 def _write_idx(path: Path, array: np.ndarray) -> None:
-    code = {np.uint8: 0x08}[array.dtype.type]
+    code = {np.uint8: 0x08, np.int8: 0x09, np.float32: 0x0D}[array.dtype.type]
     header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     with gzip.open(path, "wb") as f:
-        f.write(header + array.tobytes())
+        f.write(header + array.astype(array.dtype.newbyteorder(">")).tobytes())
+
+
+def test_fashion_mnist_float_images_are_not_rescaled_and_labels_are_checked(tmp_path):
+    """IDX float pixels are already on their own scale (they were divided by 255 twice); label -1 is refused."""
+    images = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.array([0, 1, 2, 3], dtype=np.uint8))
+    x = ts.fashion_mnist(tmp_path, split="test", normalize=False).tensors[0]
+    assert torch.allclose(x[:, 0], torch.from_numpy(images))
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.array([0, -1, 2, 3], dtype=np.int8))
+    with pytest.raises(ValueError, match="holds label -1; Fashion-MNIST labels are 0-9"):
+        ts.fashion_mnist(tmp_path, split="test")
 
 
 def test_fashion_mnist_reads_idx_files(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import http.server
 import io
 import tarfile
 import threading
+import warnings
 import zipfile
 
 import numpy as np
@@ -96,8 +97,15 @@ def test_cats_vs_dogs_bad_input(tmp_path):
     (tmp_path / "dog.1.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(ValueError, match=r"dog\.1\.jpg: cannot read"):
         cats_vs_dogs(tmp_path, n_train=4, n_test=2, seed=0)
-    with pytest.warns(UserWarning, match="skipped 1 unreadable"):
-        data = cats_vs_dogs(tmp_path, n_train=4, n_test=2, seed=0, skip_unreadable=True)
+    write_pets(tmp_path / "more", n=4)
+    (tmp_path / "more" / "dog.1.jpg").write_bytes(b"not a jpeg")
+    for seed in range(20):  # a seed whose training dogs meet the unreadable one
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = cats_vs_dogs(tmp_path / "more", n_train=4, n_test=2, seed=seed, skip_unreadable=True)
+        if caught:
+            break
+    assert "skipped 1 unreadable" in str(caught[0].message)
     assert data.tensors[1].tolist() == [0, 0, 1, 1]  # the next dog took the unreadable one's place
     with pytest.raises(FileNotFoundError, match="no cat and dog images"):
         cats_vs_dogs(tmp_path / "empty")
@@ -179,3 +187,47 @@ def test_writers_round_trip_through_the_loaders(tmp_path):
     assert (images == pixels).all() and labels.tolist() == [1, 2, 3]
     with pytest.raises(ValueError, match="labels are 0-9"):
         write_cifar10_batch(tmp_path / "c.bin", pixels, np.array([1, 2, 10]))
+
+
+def test_pet_images_of_every_depth_read_by_their_true_range(tmp_path):
+    """A 16-bit grayscale PNG at mid-grey reads mid-grey (it read white, clipped at 255); a palette by its colours."""
+    from PIL import Image
+
+    from toposcope.datasets.pets import _read
+
+    Image.fromarray(np.full((8, 8), 32768, dtype=np.uint16)).save(tmp_path / "deep.png")
+    Image.fromarray(np.full((8, 8), 128, dtype=np.uint8)).save(tmp_path / "byte.png")
+    palette = Image.new("P", (8, 8), 1)
+    palette.putpalette([0, 0, 0, 128, 128, 128] + [0] * 762)
+    palette.save(tmp_path / "palette.png")
+    for name in ("deep.png", "byte.png", "palette.png"):
+        assert np.all(np.abs(_read(tmp_path / name, 4).astype(int) - 128) <= 1), name
+
+
+def test_unreadable_photos_never_let_train_and_test_share_one(tmp_path):
+    """Two readable cats of four, three needed: training takes both, so testing would reuse one; refused."""
+    write_pets(tmp_path, n=3)
+    (tmp_path / "cat.0.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "cat.9.jpg").write_bytes(b"not a jpeg")
+    for split in ("train", "test"):
+        with pytest.raises(ValueError, match=r"push the train and test splits into each other \(1 photos shared"):
+            cats_vs_dogs(tmp_path, split, n_train=4, n_test=2, seed=0, skip_unreadable=True)
+
+
+def test_unpack_refuses_archives_whose_own_checks_fail(tmp_path):
+    path, _ = cifar_archive(tmp_path)
+    raw = bytearray(path.read_bytes())
+    raw[-8] ^= 0xFF  # the gzip trailer's CRC32: the data still inflates, only the check tells
+    bad = tmp_path / "bad.tar.gz"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"cannot unpack .*CRC"):
+        extract(bad, tmp_path / "out")
+    assert not any((tmp_path / "out").rglob("*.bin"))
+    stored = tmp_path / "stored.zip"
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("data.bin", b"0123456789" * 100)
+    raw = bytearray(stored.read_bytes())
+    raw[raw.index(b"0123456789") + 5] ^= 0x01  # one flipped bit inside the stored member
+    stored.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"data\.bin.*CRC"):
+        extract(stored, tmp_path / "out")

@@ -8,14 +8,18 @@ with absolute paths, ``..`` components, links or device files are refused.
 
 from __future__ import annotations
 
+import bz2
 import functools
+import gzip
 import hashlib
+import lzma
 import os
 import shutil
 import tarfile
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -146,7 +150,9 @@ def extract(archive: str | os.PathLike, folder: str | os.PathLike,
     ------
     ValueError
         On a member with an absolute path or ``..`` (path traversal), a link or
-        a device file.  Nothing is written to ``folder`` in that case.
+        a device file, and on a damaged archive (a zip member's CRC, or the
+        gzip/bzip2/xz stream's own check, read to its end before anything is
+        kept).  Nothing is written to ``folder`` in that case.
     """
     archive, folder = Path(archive), Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,8 +160,9 @@ def extract(archive: str | os.PathLike, folder: str | os.PathLike,
     written: list[PurePosixPath] = []
     try:
         try:
+            _check_integrity(archive)
             written = _unpack(archive, staging, keep)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as err:
+        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError) as err:
             raise ValueError(f"cannot unpack {archive}: {err}") from None
         for name in written:  # every member is out: move them into place
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -163,6 +170,26 @@ def extract(archive: str | os.PathLike, folder: str | os.PathLike,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return [folder / name for name in written]
+
+
+_STREAMS = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ": lzma.open}
+"""Magic bytes of a compressed tar stream, and the opener that checks it as it reads."""
+
+
+def _check_integrity(archive: Path) -> None:
+    """Raise where the archive's own checks fail: a zip member's CRC, or a compressed stream's CRC read to its end."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            bad = z.testzip()
+        if bad is not None:
+            raise ValueError(f"{archive}: member {bad!r} fails its CRC check (a damaged download?)")
+        return
+    head = archive.open("rb").read(6)
+    opener = next((o for magic, o in _STREAMS.items() if head.startswith(magic)), None)
+    if opener is not None:
+        with opener(archive, "rb") as stream:
+            while stream.read(_CHUNK):  # the CRC / check is verified at the end of the stream
+                pass
 
 
 def _members(archive: Path) -> Iterator[tuple[str, bool, Callable[[], IO[bytes]]]]:

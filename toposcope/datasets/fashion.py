@@ -165,11 +165,13 @@ def fashion_mnist(
     y = read_idx(labels)
     if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"unexpected shapes in {images} {X.shape} and {labels} {y.shape}")
-    if len(y) and int(y.max()) >= len(FASHION_MNIST_CLASSES):
-        raise ValueError(f"{labels} holds label {int(y.max())}; Fashion-MNIST labels are 0-9")
+    if len(y) and (int(y.max()) >= len(FASHION_MNIST_CLASSES) or int(y.min()) < 0):
+        bad = int(y.max()) if int(y.max()) >= len(FASHION_MNIST_CLASSES) else int(y.min())
+        raise ValueError(f"{labels} holds label {bad}; Fashion-MNIST labels are 0-9")
     if limit is not None:
         X, y = X[:limit], y[:limit]
-    x = torch.from_numpy(X.astype(np.float32) / 255.0).unsqueeze(1)
+    # pixels stored as bytes are 0-255; an IDX file of floats holds them on their own scale already
+    x = torch.from_numpy(X.astype(np.float32) / (255.0 if X.dtype == np.uint8 else 1.0)).unsqueeze(1)
     if normalize:
         x = (x - _FASHION_MEAN) / _FASHION_STD
     return TensorDataset(x, torch.from_numpy(y.astype(np.int64)))

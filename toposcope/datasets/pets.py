@@ -58,17 +58,31 @@ def find_pet_images(root: str | os.PathLike) -> dict[str, list[Path]]:
 
 
 def _read(path: Path, size: int) -> np.ndarray:
-    """One image as a ``(size, size)`` uint8 grayscale array (BT.601 luma, bilinear resize)."""
+    """One image as a ``(size, size)`` uint8 grayscale array (BT.601 luma, bilinear resize).
+
+    8-bit and palette images go through Pillow's luma conversion (a palette by its
+    colours); 16- and 32-bit integer grayscale images are scaled by their true
+    range (0-65535 for 16 bits), not clipped at 255 (which turned them white).
+    """
     try:
         with Image.open(path) as img:
+            if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+                depth = 65535.0 if img.mode.startswith("I;16") or np.asarray(img).max() > 255 else 255.0
+                pixels = np.asarray(img, dtype=np.float32) * (255.0 / depth)
+                small = Image.fromarray(pixels, mode="F").resize((size, size), Image.BILINEAR)
+                return np.clip(np.rint(np.asarray(small)), 0, 255).astype(np.uint8)
             return np.asarray(img.convert("L").resize((size, size), Image.BILINEAR), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ValueError(f"{path}: cannot read this image ({err})") from None
 
 
-def _take(files: list[Path], order: np.ndarray, count: int, size: int, skip: bool) -> tuple[list[np.ndarray], int]:
-    """Read images in ``order`` until ``count`` are read; skip unreadable ones if ``skip`` (count them)."""
-    images, skipped = [], 0
+def _take(files: list[Path], order: np.ndarray, count: int, size: int,
+          skip: bool) -> tuple[list[np.ndarray], int, set[int]]:  # fmt: skip
+    """Read images in ``order`` until ``count`` are read; skip unreadable ones if ``skip`` (count them).
+
+    Returns the images, the number skipped, and the indices of the files read.
+    """
+    images, skipped, used = [], 0, set()
     for i in order:
         if len(images) == count:
             break
@@ -78,9 +92,11 @@ def _take(files: list[Path], order: np.ndarray, count: int, size: int, skip: boo
             if not skip:
                 raise
             skipped += 1
+            continue
+        used.add(int(i))
     if len(images) < count:
         raise ValueError(f"only {len(images)} readable images of {count} needed in {files[0].parent}")
-    return images, skipped
+    return images, skipped, used
 
 
 def download_cats_vs_dogs(root: str | os.PathLike, archive: Archive = CATS_VS_DOGS_ARCHIVE, *,
@@ -117,8 +133,8 @@ def cats_vs_dogs(
         Even sizes: half cats, half dogs.  Each class's files are shuffled with
         ``seed``; training takes the first ``n_train / 2`` of the shuffled order,
         testing the last ``n_test / 2``, so the two splits never share a photo
-        (with ``skip_unreadable``, as long as the unreadable files are fewer than
-        the photos left over).
+        (with ``skip_unreadable``, both splits' readings are checked, and a split
+        that unreadable files push into the other's photos is refused).
     seed : int, default 0
     normalize : bool, default True
         ``(x - 0.5) / 0.25`` of the [0, 1] pixel values (a fixed map); ``False`` keeps [0, 1].
@@ -156,9 +172,17 @@ def cats_vs_dogs(
         if len(order) < half_train + half_test:
             raise ValueError(f"{len(order)} {cls} images in {folder}, fewer than the {half_train + half_test} "
                              f"needed for n_train={n_train}, n_test={n_test}")  # fmt: skip
-        # training reads from the front of the shuffled order, testing from the back: disjoint by construction
-        read, n_skipped = _take(files[cls], order if split == "train" else order[::-1],
-                                half_train if split == "train" else half_test, size, skip_unreadable)  # fmt: skip
+        # training reads from the front of the shuffled order, testing from the back: disjoint unless skipped
+        # files push one split into the other's photos, which is checked against the other split's reading
+        sides = {"train": (order, half_train), "test": (order[::-1], half_test)}
+        read, n_skipped, used = _take(files[cls], *sides[split], size, skip_unreadable)
+        if skip_unreadable:
+            other = "test" if split == "train" else "train"
+            overlap = used & _take(files[cls], *sides[other], size, skip_unreadable)[2]
+            if overlap:
+                raise ValueError(f"unreadable {cls} images push the train and test splits into each other "
+                                 f"({len(overlap)} photos shared, e.g. {files[cls][min(overlap)].name}): lower "
+                                 "n_train or n_test, or remove the unreadable files")  # fmt: skip
         images += read
         labels += [label] * len(read)
         skipped += n_skipped

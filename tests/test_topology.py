@@ -241,3 +241,21 @@ def test_stable_k_finds_where_the_answer_stops_moving():
     assert ts.stable_k(table) == 8
     table.loc[(table.k == 14) & (table.n == 100) & (table.dim == 1), "betti"] = 3
     assert ts.stable_k(table) is None  # the largest k still moves with n
+
+
+def test_pandas_frames_with_nullable_columns_are_point_clouds():
+    import pandas as pd
+
+    from toposcope.shapes import circle
+
+    X = circle(60)
+    frame = pd.DataFrame(X, columns=["x", "y"]).astype("Float64")
+    assert ts.betti_numbers(frame).betti == ts.betti_numbers(X).betti == (1, 1)
+    ints = pd.DataFrame({"a": pd.array([0, 1, 2, 3], dtype="Int64"), "b": pd.array([0, 1, 0, 1], dtype="Int64")})
+    assert ts.betti_numbers(ints, maxdim=0).betti == (1,)
+    holes = frame.copy()
+    holes.iloc[3, 0] = pd.NA
+    with pytest.raises(ValueError, match="NaN or inf in 1 of 60 points"):
+        ts.betti_numbers(holes)
+    with pytest.raises(TypeError, match="not numeric"):
+        ts.betti_numbers(pd.DataFrame({"x": ["a", "b"], "y": [1.0, 2.0]}))

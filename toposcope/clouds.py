@@ -43,6 +43,11 @@ def as_point_cloud(X: Any, name: str = "X") -> np.ndarray:
     """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
+    if hasattr(X, "to_numpy") and hasattr(X, "dtypes"):  # a pandas frame, nullable Float64/Int64 columns too
+        try:
+            X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must hold real numbers; a column is not numeric ({err})") from None
     try:
         arr = np.asarray(X)
     except Exception as err:  # ragged lists and other odd inputs

@@ -279,7 +279,7 @@ def run(
 def build() -> int:
     """Build the HTML from ``_build/source`` with Jupyter Book (warnings as errors); return its exit code."""
     if not STAGE.is_dir() or not any(STAGE.rglob("*.ipynb")):
-        print("error: nothing executed yet: run `python -m toposcope.book run` first", file=sys.stderr)
+        print("error: nothing executed yet: run `python -m toposcope._book run` first", file=sys.stderr)
         return 2
     _stage(clean=False)  # pick up edited prose and assets without executing again
     jupyter_book = str(Path(sys.executable).with_name("jupyter-book"))

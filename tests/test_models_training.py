@@ -127,3 +127,17 @@ def test_fit_refuses_test_labels_the_training_set_lacks_and_takes_numpy_numbers(
     for bad in ({"epochs": np.float32(2)}, {"lr": np.bool_(True)}, {"batch_size": np.int64(0)}):
         with pytest.raises(ValueError):
             ts.fit(model, (X, y), progress=False, **bad)
+
+
+def test_fit_trains_in_train_mode_even_from_eval_mode():
+    """A model handed over in eval mode: batch-norm statistics must still move and dropout must be active."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
+    model.eval()
+    seen_training = []
+    model[3].register_forward_hook(lambda module, inputs, output: seen_training.append(module.training))
+    X, y = torch.randn(64, 2) + 3.0, torch.arange(64) % 2
+    ts.fit(model, (X, y), epochs=1, batch_size=16, progress=False, device="cpu")
+    assert not torch.allclose(model[1].running_mean, torch.zeros(16))  # statistics updated: trained in train mode
+    assert True in seen_training  # dropout saw training batches
+    assert seen_training[-1] is False  # and the accuracy after the epoch was measured in eval mode

@@ -20,6 +20,7 @@ from .archives import Archive, data_folder, extract, fetch
 __all__ = ["CIFAR10_ARCHIVE", "CIFAR10_CLASSES", "cifar10", "download_cifar10", "read_cifar_bin", "to_grayscale"]
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+"""CIFAR-10's class names, in label order (0-9)."""
 CIFAR10_ARCHIVE = Archive(
     url="https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
     digest="c32a1d4ab5d03f1284b67883e8d87530",  # the MD5 published on https://www.cs.toronto.edu/~kriz/cifar.html

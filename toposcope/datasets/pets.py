@@ -22,6 +22,7 @@ from .archives import Archive, data_folder, extract, fetch
 __all__ = ["CATS_VS_DOGS_ARCHIVE", "PET_CLASSES", "cats_vs_dogs", "download_cats_vs_dogs", "find_pet_images"]
 
 PET_CLASSES = ("cat", "dog")
+"""The two classes of :func:`cats_vs_dogs`, in label order (cat 0, dog 1)."""
 CATS_VS_DOGS_ARCHIVE = Archive(
     url="https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",
     digest="b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",

@@ -35,6 +35,7 @@ from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
+from .readings import class_components, cross_class_share, gaussian_null, long_bars, nn_scale, shuffled_labels
 from .sensitivity import betti_sensitivity, stable_k
 from .topology import BettiResult, betti_numbers, persistence
 from .tracker import BettiTracker, activation_layers
@@ -64,24 +65,30 @@ __all__ = [
     "book_style",
     "cats_vs_dogs",
     "cifar10",
+    "class_components",
     "compare",
+    "cross_class_share",
     "datasets",
     "evaluate",
     "fashion_mnist",
     "fit",
     "frames_html",
+    "gaussian_null",
     "get_activation",
     "get_layout",
     "knn_hop_graph",
     "knn_hop_matrix",
+    "long_bars",
     "nine_rings",
     "nine_spheres",
+    "nn_scale",
     "persistence",
     "plot_barcode",
     "plot_betti_epochs",
     "plot_betti_profile",
     "pruning",
     "shapes",
+    "shuffled_labels",
     "stable_k",
     "state_dict_bytes",
     "subsample",

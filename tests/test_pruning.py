@@ -314,3 +314,19 @@ def test_score_tables_must_match_the_model(trained, scores):
     with pytest.raises(ValueError, match="computed on another model"):
         P.BettiImportance(small_cnn(), scores)  # same shapes, other weights
     assert P.model_fingerprint(copy.deepcopy(model)) == scores.attrs["model"]
+
+
+def test_score_filters_in_slices_when_the_distances_outgrow_the_budget(trained, scores, monkeypatch):
+    """A layer's distance matrices beyond the memory budget are computed a few filters at a time, same scores;
+    one filter's matrix beyond it is refused (it was the OOM killer that ended a 5,000-image scoring)."""
+    from toposcope import memory
+
+    model, images, _ = trained
+    one_filter = 3 * 8 * 200 * 200
+    monkeypatch.setattr(memory, "MEMORY_BUDGET", 3 * one_filter)  # three filters at a time
+    sliced = P.score_filters(model, images)
+    assert sliced.drop(columns="scale").equals(scores.drop(columns="scale"))
+    assert np.allclose(sliced.scale, scores.scale)
+    monkeypatch.setattr(memory, "MEMORY_BUDGET", one_filter // 2)
+    with pytest.raises(MemoryError, match="lower n_samples"):
+        P.score_filters(model, images)

@@ -19,6 +19,7 @@ from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
 from .._torch import capture_outputs, forward_batches
+from ..memory import budget
 from ..topology import DEFAULT_K, betti_numbers, flag_complex_betti
 
 __all__ = ["check_scores_match", "conv_layers", "feature_maps", "model_fingerprint", "score_filters", "score_table"]
@@ -148,10 +149,33 @@ def feature_maps(
     return {name: torch.cat(store[name]).flatten(2).transpose(0, 1).contiguous() for name in layers}
 
 
-def _radii(D: torch.Tensor, method: str, scale: str | float) -> torch.Tensor:
-    """The Rips radius of every filter of a layer, from its distance matrices ``(filters, n, n)``."""
+def _spacing(D: torch.Tensor) -> torch.Tensor:
+    """Each filter's median nearest-neighbour distance, from its distance matrices ``(filters, n, n)``."""
     nearest = D + torch.diag(torch.full((D.shape[1],), float("inf"), dtype=D.dtype))
-    spacing = nearest.min(dim=-1).values.median(dim=-1).values  # per filter
+    return nearest.min(dim=-1).values.median(dim=-1).values
+
+
+def _filter_chunks(clouds: torch.Tensor) -> list[slice]:
+    """Slices of a layer's filters whose distance matrices fit the memory budget together (at least one filter).
+
+    Raises ``MemoryError`` where one filter's matrix alone does not fit: lower ``n_samples``.
+    """
+    n_filters, n = clouds.shape[0], clouds.shape[1]
+    per_filter = 3 * 8 * n * n  # the float64 matrix and torch.cdist's work space
+    fits = budget() // per_filter
+    if fits < 1:
+        raise MemoryError(f"one filter's distance matrix over {n:,} images needs about {per_filter / 2**30:.1f} GiB; "
+                          f"the budget is {budget() / 2**30:.1f} GiB: lower n_samples")  # fmt: skip
+    step = int(min(n_filters, fits))
+    return [slice(i, i + step) for i in range(0, n_filters, step)]
+
+
+def _distances(clouds: torch.Tensor) -> torch.Tensor:
+    return torch.cdist(clouds.double(), clouds.double())
+
+
+def _radii(spacing: torch.Tensor, method: str, scale: str | float) -> torch.Tensor:
+    """The Rips radius of every filter of a layer, from each filter's spacing (:func:`_spacing`)."""
     if method == "knn":
         return torch.full_like(spacing, float("nan"))
     if scale == "layer":
@@ -281,13 +305,17 @@ def score_filters(
     rows = []
     bar = tqdm(total=sum(len(c) for c in clouds_by_layer.values()), desc="scoring filters", disable=not progress)
     for name, clouds in clouds_by_layer.items():
-        D = torch.cdist(clouds.double(), clouds.double())  # (filters, samples, samples)
-        radii = _radii(D, method, scale)
-        for f in range(len(clouds)):
-            betti, n_points = _filter_betti(D[f], clouds[f], masks, method, float(radii[f]), k, maxdim)
-            rows.append({"layer": name, "filter": f, **{f"b{d}": int(b) for d, b in enumerate(betti)},
-                         "score": _score_value(betti.tolist(), score), "n_points": n_points,
-                         "scale": float(radii[f])})  # fmt: skip
-            bar.update()
+        chunks = _filter_chunks(clouds)  # all filters at once where the budget allows, else in slices
+        D = _distances(clouds[chunks[0]]) if len(chunks) == 1 else None  # (filters, samples, samples)
+        spacing = _spacing(D) if D is not None else torch.cat([_spacing(_distances(clouds[c])) for c in chunks])
+        radii = _radii(spacing, method, scale)
+        for chunk in chunks:
+            Dc = D if D is not None else _distances(clouds[chunk])
+            for j, f in enumerate(range(chunk.start, min(chunk.stop, len(clouds)))):
+                betti, n_points = _filter_betti(Dc[j], clouds[f], masks, method, float(radii[f]), k, maxdim)
+                rows.append({"layer": name, "filter": f, **{f"b{d}": int(b) for d, b in enumerate(betti)},
+                             "score": _score_value(betti.tolist(), score), "n_points": n_points,
+                             "scale": float(radii[f])})  # fmt: skip
+                bar.update()
     bar.close()
     return score_table(rows, model)

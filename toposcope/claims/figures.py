@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-__all__ = ["forest_panels", "plot_forest", "plot_horizon", "plot_sweep"]
+__all__ = ["forest_panels", "plot_forest", "plot_horizon", "plot_sweep", "wrapped"]
 
 COLOURS = {"holds": "tab:green", "contradicted": "tab:red", "inconclusive": "tab:olive",
            "not measurable here": "tab:gray"}  # fmt: skip
@@ -161,3 +161,10 @@ def plot_sweep(table: pd.DataFrame, xlabel: str, ax=None, title: str = "", colou
     ax.set_title(title)
     ax.legend()
     return ax
+
+
+def wrapped(table: pd.DataFrame, index: bool = True):
+    """A table for the book's page: cells wrap their text, so the table fits the column instead of scrolling."""
+    cells = "white-space: normal; overflow-wrap: anywhere; font-size: 0.9em"
+    styler = table.style.set_table_styles([{"selector": "td, th", "props": cells}])
+    return styler if index else styler.hide(axis="index")

@@ -68,7 +68,7 @@ def expect_value(call, check):
 def guard_cases() -> list[tuple[str, str]]:
     """ripser's index and memory guards: sizes and dimensions that used to abort, and ones that must compute."""
     cases = []
-    for n, maxdim in [(8000, 3), (20000, 2), (1000, 6), (1000, 8), (400, 12), (50, 10**9), (50, 65), (10**6, 1),
+    for n, maxdim in [(8000, 3), (40000, 2), (1000, 6), (1000, 8), (400, 12), (50, 10**9), (50, 65), (10**6, 1),
                       (3000, 4)]:  # fmt: skip
         cases.append((f"refuse n={n} maxdim={maxdim}", f"""
 X = np.random.default_rng(0).normal(size=({n}, 2))

@@ -80,6 +80,16 @@ def test_ripser_simplex_index_overflow_is_refused_before_the_call():
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), True, 2.5, "3", -1])
+def test_k_and_hops_must_be_whole_numbers(bad):
+    """inf raised a bare OverflowError, and True was read as 1 hop (the battery found both)."""
+    for kwargs in ({"k": bad}, {"scale": bad}):
+        with pytest.raises((ValueError, TypeError), match=r"k|scale|hops"):
+            ts.betti_numbers(circle(50), **kwargs)
+    with pytest.raises((ValueError, TypeError)):
+        ts.knn_hop_graph(circle(50), k=bad)
+
+
 def test_dimensions_above_the_cloud_read_zero_without_asking_ripser():
     dgms = ts.persistence(circle(6), maxdim=8)
     assert len(dgms) == 9 and all(len(d) == 0 for d in dgms[6:])

@@ -28,8 +28,14 @@ DEFAULT_HOPS = 2
 KD_TREE_MAX_DIM = 32
 
 
+def _whole(value: object) -> bool:
+    """A whole number (numpy ones too), not a boolean, NaN or infinity."""
+    return (not isinstance(value, bool | np.bool_) and isinstance(value, int | float | np.integer | np.floating)
+            and np.isfinite(value) and int(value) == value)  # fmt: skip
+
+
 def _check_k(k: int, n: int) -> int:
-    if int(k) != k or k < 2:
+    if not _whole(k) or k < 2:
         raise ValueError(f"k (neighbours per point, the point itself counted) must be an integer >= 2; got {k}")
     if k > n:
         warnings.warn(f"k={k} is more than the {n} points of the cloud: using k={n}", stacklevel=3)
@@ -58,7 +64,7 @@ def _knn_graph(X: np.ndarray, k: int) -> sparse.csr_matrix:
 
 
 def _check_hops(hops: int, name: str) -> int:
-    if int(hops) != hops or hops < 1:
+    if not _whole(hops) or hops < 1:
         raise ValueError(f"{name} must be a positive integer; got {hops}")
     return int(hops)
 

@@ -26,7 +26,7 @@ from sklearn.neighbors import radius_neighbors_graph
 from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
 from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti, ripser_diagrams
 from .complexes import check_maxdim as _check_maxdim
-from .hops import DEFAULT_HOPS, DEFAULT_K, _check_k, _hop_graph, _hop_matrix, knn_hop_graph, knn_hop_matrix
+from .hops import DEFAULT_HOPS, DEFAULT_K, _check_k, _hop_graph, _hop_matrix, _whole, knn_hop_graph, knn_hop_matrix
 from .memory import check_ripser_memory, clique_bound
 
 __all__ = [
@@ -178,8 +178,10 @@ def betti_numbers(
 
     if method == "knn":
         hops = DEFAULT_HOPS if scale is None else scale
-        if int(hops) != hops or hops < 1:
-            raise ValueError(f"scale for method 'knn' is a number of hops, a positive integer; got {scale}")
+        if not _whole(hops) or hops < 1:
+            raise ValueError(f"scale for method 'knn' is a number of hops, a positive integer; got {scale!r}")
+        if not _whole(k) or k < 2:
+            raise ValueError(f"k (neighbours per point, the point itself counted) must be an integer >= 2; got {k!r}")
         params.update(k=int(k), scale=int(hops))
     elif method == "rips":
         if scale is None or not (np.isfinite(scale) and scale > 0):

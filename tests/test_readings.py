@@ -1,7 +1,9 @@
 """Readings that can move: scale-free long bars, class separation, and their nulls, on shapes of known answer."""
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 import toposcope as ts
 from toposcope.shapes import circle, sphere, torus
@@ -60,3 +62,26 @@ def test_bad_input_is_named():
         ts.cross_class_share(circle(10), np.zeros(10), k=10)
     with pytest.raises(ValueError, match="tau must be a positive number"):
         ts.long_bars(circle(10), tau=0)
+
+
+def test_layer_readings_separation_and_bars_against_their_nulls():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    ring = np.c_[np.cos(t), np.sin(t)]
+    X = np.r_[ring, ring + np.array([10, 0]), ring + np.array([20, 0])] + 1e-3 * rng.standard_normal((180, 2))
+    y = np.repeat([0, 1, 2], 60)
+    rows = pd.DataFrame(ts.layer_readings({"a": X, "b": torch.tensor(X)}, y, sizes=[20, 60], k=5, bar_points=60))
+    share = rows[rows.reading == "cross_share"]
+    assert set(share.n) == {20, 60} and (share.value == 0).all()  # three rings far apart
+    assert (share.null > 0.5).all()  # shuffled labels: about 2/3 of the edges cross
+    h1 = rows[rows.reading == "long_h1"]
+    assert len(h1) == 2 * 3 and (h1.value == 1).all() and (h1.null == 0).all()  # a ring each; a Gaussian has none
+    assert (rows[rows.reading == "long_h0"].value == 1).all()
+    pairs = pd.DataFrame(ts.layer_readings({"a": X}, y, sizes=[60], k=5, bar_points=60, pairs=[(0, 1)]))
+    assert pairs[pairs["class"] == "0-1"].value.tolist() == [0.0]
+    with pytest.raises(ValueError, match=r"pairs name classes \[7\]"):
+        ts.layer_readings({"a": X}, y, sizes=[5], pairs=[(0, 7)])
+    with pytest.raises(ValueError, match="sizes"):
+        ts.layer_readings({"a": X}, y, sizes=[1])
+    with pytest.raises(ValueError, match="one label per point"):
+        ts.layer_readings({"a": X[:10]}, y, sizes=[5])

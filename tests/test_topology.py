@@ -259,3 +259,28 @@ def test_pandas_frames_with_nullable_columns_are_point_clouds():
         ts.betti_numbers(holes)
     with pytest.raises(TypeError, match="not numeric"):
         ts.betti_numbers(pd.DataFrame({"x": ["a", "b"], "y": [1.0, 2.0]}))
+
+
+def test_betti_curve_equals_betti_numbers_at_each_k():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    circle = np.c_[np.cos(t), np.sin(t)]
+    wide = np.c_[circle, np.zeros((200, 40))] + 1e-3 * rng.standard_normal((200, 42))  # above the k-d tree's 32 dims
+    torus = ts.shapes.torus(24, 12)
+    jitter = 1e-6 * rng.standard_normal(torus.shape)  # evenly sampled shapes tie exactly; jitter breaks the ties
+    for cloud in (circle + 1e-6 * rng.standard_normal(circle.shape), wide, torus + jitter):
+        ks = [4, 8, 14, 30]
+        curve = ts.betti_curve(cloud, ks)
+        assert [r.betti for r in curve] == [ts.betti_numbers(cloud, k=k).betti for k in ks]
+        assert [r.params["k"] for r in curve] == ks
+    assert ts.betti_curve(circle, [14])[0].betti == (1, 1)
+    assert ts.betti_curve(np.ones((5, 3)), [4, 6])[1].betti == (1, 0)  # every point the same: one point
+
+
+def test_betti_curve_bad_input():
+    circle = np.c_[np.cos(np.arange(50)), np.sin(np.arange(50))]
+    for ks in ([], 5, "14", [1], [2.5]):
+        with pytest.raises(ValueError, match=r"ks must|each k"):
+            ts.betti_curve(circle, ks)
+    with pytest.raises(ValueError, match="hops"):
+        ts.betti_curve(circle, [5], scale=0)

@@ -20,11 +20,38 @@ def test_one_row_per_layer_class_dim(rings):
     assert tracker.layers == ["input", "act1", "act2", "act3", "logits"]
     assert len(df) == 5 * 2 * 2
     assert not df.duplicated(["layer", "class", "dim"]).any()
-    assert list(df.columns) == ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
+    assert list(df.columns) == ["epoch", "layer", "layer_index", "class", "k", "dim", "betti", "n_points"]
     # The input layer is the data itself: nine rings per class.
     inp = df[df.layer == "input"]
     assert inp.betti.tolist() == [9, 9, 9, 9]
     assert (df.n_points <= 1000).all()
+    # Every hooked layer reads what the layer computes, worked out here by hand on the same draw.
+    chosen = tracker.draw(X, y)
+    Xc, yc = X[chosen], y[chosen]
+    with torch.no_grad():
+        a1 = torch.relu(model.fc1(Xc))
+        a2 = torch.relu(model.fc2(a1))
+        a3 = torch.relu(model.fc3(a2))
+        by_hand = {"act1": a1, "act2": a2, "act3": a3, "logits": model.logits(a3)}
+    for layer, acts in by_hand.items():
+        for c in (0, 1):
+            expected = ts.betti_numbers(acts[yc == c]).betti
+            got = df[(df.layer == layer) & (df["class"] == c)].sort_values("dim").betti.tolist()
+            assert tuple(got) == expected, (layer, c)
+
+
+def test_several_k_read_from_one_pass_equal_one_k_at_a_time(rings):
+    X, y = rings
+    torch.manual_seed(1)
+    model = ts.MLP(3, hidden=[16] * 2)
+    together = ts.BettiTracker(model, samples_per_class=300, k=[5, 14]).profile(X, y)
+    for k in (5, 14):
+        alone = ts.BettiTracker(model, samples_per_class=300, k=k).profile(X, y)
+        part = together[together.k == k].reset_index(drop=True)
+        assert part.betti.tolist() == alone.betti.tolist()
+        assert (alone.k == k).all()
+    with pytest.raises(ValueError, match="several k need method='knn'"):
+        ts.BettiTracker(model, k=[5, 14], method="rips", scale=0.1)
 
 
 def test_all_classes_together_and_predicted_labels(rings):
@@ -125,6 +152,7 @@ def test_fit_takes_float64_features_for_a_float32_model():
     X = np.random.default_rng(0).normal(size=(64, 2))  # float64, as numpy gives
     y = (X[:, 0] > 0).astype(np.int64)
     model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
-    history = ts.fit(model, (torch.from_numpy(X), torch.from_numpy(y)), epochs=30, lr=0.05, progress=False,
-                     device="cpu")
+    history = ts.fit(
+        model, (torch.from_numpy(X), torch.from_numpy(y)), epochs=30, lr=0.05, progress=False, device="cpu"
+    )
     assert history.records[-1]["train_acc"] > 0.9

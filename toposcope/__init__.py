@@ -5,7 +5,8 @@ Public API
 Activations
     :func:`topo_sine`, :class:`TopoSine`, :func:`get_activation`, ``ACTIVATIONS``
 Topology
-    :func:`betti_numbers`, :func:`betti_numbers_many`, :func:`persistence`, :func:`betti_sensitivity`,
+    :func:`betti_numbers`, :func:`betti_curve`, :func:`betti_numbers_many`, :func:`persistence`,
+    :func:`betti_sensitivity`, :func:`layer_readings` and the other readings of :mod:`toposcope.readings`,
     :class:`BettiResult`,
     :func:`subsample`, :func:`knn_hop_matrix`, :func:`knn_hop_graph`, :class:`SubsampleWarning`
 Tracking
@@ -35,9 +36,17 @@ from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
-from .readings import class_components, cross_class_share, gaussian_null, long_bars, nn_scale, shuffled_labels
+from .readings import (
+    class_components,
+    cross_class_share,
+    gaussian_null,
+    layer_readings,
+    long_bars,
+    nn_scale,
+    shuffled_labels,
+)
 from .sensitivity import betti_sensitivity, stable_k
-from .topology import BettiResult, betti_numbers, persistence
+from .topology import BettiResult, betti_curve, betti_numbers, persistence
 from .tracker import BettiTracker, activation_layers
 from .training import History, fit
 from .workers import betti_numbers_many
@@ -59,6 +68,7 @@ __all__ = [
     "SubsampleWarning",
     "TopoSine",
     "activation_layers",
+    "betti_curve",
     "betti_numbers",
     "betti_numbers_many",
     "betti_sensitivity",
@@ -78,6 +88,7 @@ __all__ = [
     "get_layout",
     "knn_hop_graph",
     "knn_hop_matrix",
+    "layer_readings",
     "long_bars",
     "nine_rings",
     "nine_spheres",

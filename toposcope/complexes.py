@@ -19,6 +19,7 @@ Homology is over the field with two elements in both.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,9 @@ def ripser_diagrams(X: Any, maxdim: int, **kwargs: Any) -> list[np.ndarray]:
     """
     n = X.shape[0]
     asked = min(maxdim, max(n - 1, 0))
-    dgms = ripser(X, maxdim=asked, **kwargs)["dgms"]
+    with warnings.catch_warnings():  # a cloud of more dimensions than points is what layers give; not a transpose
+        warnings.filterwarnings("ignore", message="The input point cloud has more columns than rows")
+        dgms = ripser(X, maxdim=asked, **kwargs)["dgms"]
     return [*dgms, *(np.empty((0, 2)) for _ in range(maxdim - asked))]
 
 

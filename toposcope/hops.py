@@ -42,17 +42,26 @@ def _check_k(k: int, n: int) -> int:
     return int(min(k, n))
 
 
-def _knn_graph(X: np.ndarray, k: int) -> sparse.csr_matrix:
+def _knn_graph(X: np.ndarray, k: int, neighbours: np.ndarray | None = None) -> sparse.csr_matrix:
     """The symmetric k-nearest-neighbour graph with a loop at every point (non-zero pattern; values arbitrary).
 
     Two points are joined when either is among the other's ``k - 1`` nearest
     neighbours.  The loops make the pattern of the ``j``-th matrix power the pairs
-    at most ``j`` hops apart.
+    at most ``j`` hops apart.  ``neighbours``: each point's nearest points, itself
+    first, at least ``k`` of them (:func:`toposcope.neighbours.knn_indices`), already
+    found; default: search here.
     """
     n = len(X)
     if not 2 <= k <= n:  # the CSR arrays below are trusted: an index out of range would corrupt memory
         raise ValueError(f"k must be between 2 and the {n} points; got {k}")
-    if X.shape[1] <= KD_TREE_MAX_DIM:  # a k-d tree, up to a few dozen dimensions (scipy's: the fastest here)
+    if neighbours is not None:
+        if neighbours.ndim != 2 or neighbours.shape[0] != n or neighbours.shape[1] < k:
+            raise ValueError(f"need at least {k} neighbours for each of the {n} points; got shape {neighbours.shape}")
+        idx = np.ascontiguousarray(neighbours[:, :k], dtype=np.int64)
+        if idx.min() < 0 or idx.max() >= n:
+            raise ValueError(f"neighbour indices must lie in 0..{n - 1}")
+        S = sparse.csr_matrix((np.ones(n * k, np.float32), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))
+    elif X.shape[1] <= KD_TREE_MAX_DIM:  # a k-d tree, up to a few dozen dimensions (scipy's: the fastest here)
         _, idx = cKDTree(X).query(X, k=k)  # distinct points: each point is its own first neighbour
         if idx.max() >= n:  # "no neighbour" (an infinite distance): never let it into the CSR arrays
             raise ValueError("the k-d tree found no neighbour for some point: distances overflow; normalise the cloud")
@@ -132,9 +141,9 @@ def knn_hop_graph(X: np.ndarray, k: int = DEFAULT_K, hops: int = DEFAULT_HOPS) -
     return _hop_graph(X, _check_k(k, len(X)), hops)
 
 
-def _hop_graph(X: np.ndarray, k: int, hops: int) -> sparse.coo_matrix:
+def _hop_graph(X: np.ndarray, k: int, hops: int, neighbours: np.ndarray | None = None) -> sparse.coo_matrix:
     """:func:`knn_hop_graph` of a checked, normalised cloud (:func:`toposcope.clouds.prepare`'s output)."""
-    R = sparse.triu(_reach(_knn_graph(X, k), hops), k=1).tocoo()
+    R = sparse.triu(_reach(_knn_graph(X, k, neighbours), hops), k=1).tocoo()
     R.data[:] = 1
     return R
 

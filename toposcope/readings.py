@@ -20,18 +20,29 @@ The readings here are made to move with the data, not with the sample:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from sklearn.neighbors import NearestNeighbors, radius_neighbors_graph
+from sklearn.neighbors import radius_neighbors_graph
 
 from .clouds import as_point_cloud, normalise
 from .complexes import ripser_diagrams
 from .memory import check_ripser_memory
+from .neighbours import knn_indices
 
-__all__ = ["class_components", "cross_class_share", "gaussian_null", "long_bars", "nn_scale", "shuffled_labels"]
+__all__ = [
+    "class_components",
+    "cross_class_share",
+    "gaussian_null",
+    "layer_readings",
+    "long_bars",
+    "nn_scale",
+    "shuffled_labels",
+]
 
 
 def _labels(y: Any, n: int) -> np.ndarray:
@@ -75,14 +86,27 @@ def long_bars(X: Any, tau: float = 3.0, maxdim: int = 1) -> tuple[int, ...]:
     return tuple(int(np.sum(np.minimum(d[:, 1], reach) - d[:, 0] >= length)) for d in dgms)
 
 
-def cross_class_share(X: Any, y: Any, k: int = 10) -> float:
-    """Share of the (directed) ``k``-nearest-neighbour edges whose ends carry different labels."""
+def _class_neighbours(X: Any, y: Any, k: int, device: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, each point's ``k`` nearest other points) of a checked cloud."""
     cloud = as_point_cloud(X)
     labels = _labels(y, len(cloud))
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k < len(cloud):
         raise ValueError(f"k must be an integer from 1 to {len(cloud) - 1}; got {k!r}")
-    _, neighbours = NearestNeighbors(n_neighbors=k + 1).fit(cloud).kneighbors(cloud)
-    return float(np.mean(labels[neighbours[:, 1:]] != labels[:, None]))
+    return labels, knn_indices(normalise(cloud)[0], int(k) + 1, device=device or "cpu", dtype=torch.float32)[:, 1:]
+
+
+def _share(labels: np.ndarray, neighbours: np.ndarray) -> float:
+    return float(np.mean(labels[neighbours] != labels[:, None]))
+
+
+def cross_class_share(X: Any, y: Any, k: int = 10, *, device: Any = None) -> float:
+    """Share of the (directed) ``k``-nearest-neighbour edges whose ends carry different labels.
+
+    ``device``: where the neighbour search runs (:func:`toposcope.neighbours.knn_indices`,
+    float32; default the CPU).  Its null (the same graph, labels shuffled) is near
+    ``1 - sum(share_c ** 2)`` for classes of shares ``share_c``.
+    """
+    return _share(*_class_neighbours(X, y, k, device))
 
 
 def class_components(X: Any, y: Any, tau: float = 3.0) -> int:
@@ -111,3 +135,79 @@ def gaussian_null(X: Any, seed: int = 0) -> np.ndarray:
 def shuffled_labels(y: Any, seed: int = 0) -> np.ndarray:
     """The labels in a seeded random order: the null of a reading that depends on which point is which class."""
     return np.random.default_rng(seed).permutation(np.asarray(y))
+
+
+def _nested_subsets(labels: np.ndarray, sizes: Sequence[int], seed: int) -> dict[int, np.ndarray]:
+    """For each size ``n``, sorted indices of ``n`` points of each class; the smaller draws inside the larger."""
+    rng = np.random.default_rng(seed)
+    orders = {c: rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)}
+    return {n: np.sort(np.concatenate([order[:n] for order in orders.values()])) for n in sizes}
+
+
+def layer_readings(acts: Mapping[str, Any], y: Any, *, sizes: Sequence[int], k: int = 10, tau: float = 3.0,
+                   bar_points: int = 100, pairs: Sequence[tuple[int, int]] = (), seed: int = 0,
+                   device: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The readings that can move, with their nulls, for every layer of one set of inputs.
+
+    For each layer (its outputs in ``acts``, one row per input, labels ``y``):
+
+    * ``"cross_share"`` (class ``"all"``): :func:`cross_class_share` at ``k`` on
+      ``n`` inputs of each class, for each ``n`` in ``sizes`` (the smaller draws
+      nested in the larger, so a reading's change with ``n`` is the sample's);
+      its null reads the same graph with the labels shuffled; and the same for
+      each pair of classes in ``pairs`` (class ``"a-b"``), the binary tasks of the paper;
+    * ``"long_h0"``, ``"long_h1"`` per class: :func:`long_bars` at ``tau`` on
+      ``bar_points`` inputs of the class; its null is :func:`gaussian_null` of
+      the same points.
+
+    Parameters
+    ----------
+    acts : mapping of str to (n, d) array or tensor
+        Each layer's outputs for the same inputs, in the same order.
+    y : (n,) array or tensor
+        Integer class labels.
+    sizes : sequence of int
+        Inputs per class for the separation reading; classes with fewer use all they have.
+    k, tau, bar_points, seed
+        The readings' parameters and the seed of the draws and nulls.
+    pairs : sequence of (int, int), optional
+        Pairs of classes whose separation to read on their own.
+    device : str or torch.device, optional
+        Where the neighbour searches run.
+
+    Returns
+    -------
+    list of dict
+        Rows ``layer, reading, class, n, value, null``.
+    """
+    labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
+    if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 2 for n in sizes):
+        raise ValueError(f"sizes must be integers >= 2 (inputs per class); got {sizes!r}")
+    if isinstance(bar_points, bool) or not isinstance(bar_points, int) or bar_points < 3:
+        raise ValueError(f"bar_points must be an integer >= 3; got {bar_points!r}")
+    missing = sorted({c for pair in pairs for c in pair} - set(np.unique(labels).tolist()))
+    if missing:
+        raise ValueError(f"pairs name classes {missing} that the labels do not hold")
+    subsets = _nested_subsets(labels, sorted(set(sizes)), seed)
+    bars = _nested_subsets(labels, [bar_points], seed + 1)[bar_points]
+    rows: list[dict[str, Any]] = []
+    for layer, out in acts.items():
+        cloud = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
+        cloud = cloud.reshape(len(cloud), -1)
+        _labels(labels, len(cloud))
+        for n, idx in subsets.items():
+            groups = [("all", idx)] + [(f"{a}-{b}", idx[np.isin(labels[idx], (a, b))]) for a, b in pairs]
+            for name, part in groups:
+                sub, neighbours = _class_neighbours(cloud[part], labels[part], k, device)
+                value, null = _share(sub, neighbours), _share(shuffled_labels(sub, seed), neighbours)
+                rows.append({"layer": layer, "reading": "cross_share", "class": name, "n": n, "value": value,
+                             "null": null})  # fmt: skip
+        for c in np.unique(labels[bars]).tolist():
+            points = cloud[bars[labels[bars] == c]]
+            if len(np.unique(points, axis=0)) < 3:
+                continue
+            value, null = long_bars(points, tau), long_bars(gaussian_null(points, seed), tau)
+            for dim in (0, 1):
+                rows.append({"layer": layer, "reading": f"long_h{dim}", "class": c, "n": len(points),
+                             "value": value[dim], "null": null[dim]})  # fmt: skip
+    return rows

@@ -26,11 +26,23 @@ from sklearn.neighbors import radius_neighbors_graph
 from .clouds import DEFAULT_MAX_POINTS, SAMPLINGS, SmallCloudWarning, prepare
 from .complexes import ENGINES, check_complex_memory, flag_complex_betti, graph_betti, ripser_diagrams
 from .complexes import check_maxdim as _check_maxdim
-from .hops import DEFAULT_HOPS, DEFAULT_K, _check_k, _hop_graph, _hop_matrix, _whole, knn_hop_graph, knn_hop_matrix
+from .hops import (
+    DEFAULT_HOPS,
+    DEFAULT_K,
+    KD_TREE_MAX_DIM,
+    _check_k,
+    _hop_graph,
+    _hop_matrix,
+    _whole,
+    knn_hop_graph,
+    knn_hop_matrix,
+)
 from .memory import check_ripser_memory, clique_bound
+from .neighbours import knn_indices
 
 __all__ = [
     "BettiResult",
+    "betti_curve",
     "betti_numbers",
     "flag_complex_betti",
     "knn_hop_graph",
@@ -100,6 +112,18 @@ def _warn_if_small(n_points: int, b0: int, k: int, hops: int) -> None:
         )
 
 
+def _check_options(maxdim: int, max_points: int | None, sampling: str, engine: str) -> int:
+    """Check the options every Betti computation shares; return ``maxdim`` as an int."""
+    maxdim = _check_maxdim(maxdim)
+    if max_points is not None and max_points < 2:
+        raise ValueError(f"max_points must be at least 2 or None; got {max_points}")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}; got {sampling!r}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
+    return maxdim
+
+
 def betti_numbers(
     X: Any,
     maxdim: int = 1,
@@ -167,13 +191,7 @@ def betti_numbers(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
-    maxdim = _check_maxdim(maxdim)
-    if max_points is not None and max_points < 2:
-        raise ValueError(f"max_points must be at least 2 or None; got {max_points}")
-    if sampling not in SAMPLINGS:
-        raise ValueError(f"sampling must be one of {SAMPLINGS}; got {sampling!r}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
+    maxdim = _check_options(maxdim, max_points, sampling, engine)
     params: dict[str, Any] = {"maxdim": maxdim, "max_points": max_points, "sampling": sampling, "seed": seed}
 
     if method == "knn":
@@ -208,6 +226,75 @@ def betti_numbers(
         dgms = ripser_diagrams(arr, maxdim)
         betti = tuple(int(np.sum(d[:, 1] - d[:, 0] > min_persistence / unit)) for d in dgms)
     return BettiResult(betti=betti, method=method, params=params, n_points=len(arr), n_input=n_input)
+
+
+def betti_curve(
+    X: Any,
+    ks: Any,
+    maxdim: int = 1,
+    *,
+    scale: int | None = None,
+    device: Any = None,
+    max_points: int | None = DEFAULT_MAX_POINTS,
+    sampling: str = "maxmin",
+    seed: int = 0,
+    engine: str = "auto",
+) -> list[BettiResult]:
+    """The kNN recipe's Betti numbers at several ``k``, from one neighbour search.
+
+    The same numbers as ``[betti_numbers(X, maxdim, k=k, scale=scale, ...) for k in ks]``
+    (ties between equally distant neighbours aside), at the cost of one search for
+    the ``max(ks)`` nearest neighbours: the ``k`` nearest are its first ``k``.  The
+    search runs on ``device`` (blocked matrix products in torch,
+    :func:`toposcope.neighbours.knn_indices`), so a model on a GPU reads its
+    layers' neighbours there.
+
+    Parameters
+    ----------
+    X : (n, d) array or tensor
+    ks : sequence of int
+        Neighbours per point (each an integer >= 2).
+    maxdim : int, default 1
+    scale : int, optional
+        Hops (default 2).
+    device : str or torch.device, optional
+        Where the neighbour search runs.  Default: a k-d tree on the CPU up to 32
+        dimensions, torch on the CPU above.
+    max_points, sampling, seed, engine
+        As in :func:`betti_numbers`.
+
+    Returns
+    -------
+    list of BettiResult
+        One per ``k``, in the order of ``ks``.
+    """
+    ks = list(ks) if not isinstance(ks, str) and hasattr(ks, "__iter__") else None
+    if not ks:
+        raise ValueError("ks must be a non-empty sequence of integers >= 2")
+    for k in ks:
+        if not _whole(k) or k < 2:
+            raise ValueError(f"each k (neighbours per point, the point itself counted) must be an integer >= 2; "
+                             f"got {k!r}")  # fmt: skip
+    hops = DEFAULT_HOPS if scale is None else scale
+    if not _whole(hops) or hops < 1:
+        raise ValueError(f"scale is a number of hops, a positive integer; got {scale!r}")
+    maxdim = _check_options(maxdim, max_points, sampling, engine)
+    arr, n_input, _ = prepare(X, max_points, sampling, seed)
+    base = {"maxdim": maxdim, "max_points": max_points, "sampling": sampling, "seed": seed, "scale": int(hops)}
+    if len(arr) == 1:
+        return [BettiResult((1,) + (0,) * maxdim, "knn", {**base, "k": int(k)}, 1, n_input) for k in ks]
+    used = [_check_k(k, len(arr)) for k in ks]
+    if device is None and arr.shape[1] <= KD_TREE_MAX_DIM:
+        neighbours = cKDTree(arr).query(arr, k=max(used))[1].reshape(len(arr), -1)
+    else:
+        neighbours = knn_indices(arr, max(used), device=device or "cpu")
+    results = []
+    for k in used:
+        betti = graph_betti(_hop_graph(arr, k, int(hops), neighbours), maxdim, engine)
+        if maxdim >= 1:
+            _warn_if_small(len(arr), betti[0], k, int(hops))
+        results.append(BettiResult(betti, "knn", {**base, "k": k}, len(arr), n_input))
+    return results
 
 
 def persistence(

@@ -14,12 +14,13 @@ from torch import nn
 
 from ._torch import as_xy, capture_outputs, forward_batches
 from .activations import TopoSine
+from .hops import DEFAULT_K
 from .workers import betti_numbers_many, check_n_jobs
 
 __all__ = ["BettiTracker", "activation_layers", "draw_per_class", "maxmin_per_class"]
 
 INPUT, LOGITS = "input", "logits"
-COLUMNS = ["epoch", "layer", "layer_index", "class", "dim", "betti", "n_points"]
+COLUMNS = ["epoch", "layer", "layer_index", "class", "k", "dim", "betti", "n_points"]
 
 
 def _is_activation(module: nn.Module) -> bool:
@@ -113,7 +114,9 @@ class BettiTracker:
         :func:`toposcope.betti_numbers_many`); ``-1`` uses every core.
     **betti_kwargs
         Passed to :func:`toposcope.betti_numbers` (``method``, ``k``, ``scale``,
-        ``max_points``...).
+        ``max_points``...).  ``k`` may be a sequence: then every ``k`` is read
+        from one forward pass and one neighbour search per cloud
+        (:func:`toposcope.betti_curve`), on the device of the model's parameters.
 
     Attributes
     ----------
@@ -175,6 +178,12 @@ class BettiTracker:
         self.sampling = draw
         self.progress = progress
         self.n_jobs = n_jobs
+        k = betti_kwargs.get("k", DEFAULT_K)
+        self.ks = list(k) if isinstance(k, list | tuple | range | np.ndarray) else None
+        if self.ks is not None:
+            if betti_kwargs.get("method", "knn") != "knn":
+                raise ValueError("several k need method='knn'")
+            betti_kwargs = {key: v for key, v in betti_kwargs.items() if key not in ("k", "method")}
         self.betti_kwargs = betti_kwargs
         self.records: list[dict[str, Any]] = []
 
@@ -221,9 +230,9 @@ class BettiTracker:
         Returns
         -------
         pandas.DataFrame
-            Columns ``epoch, layer, layer_index, class, dim, betti, n_points``:
-            one row per (layer, class, dim).  The rows are also appended to
-            :attr:`records`.
+            Columns ``epoch, layer, layer_index, class, k, dim, betti, n_points``:
+            one row per (layer, class, k, dim) (``k`` is None for methods other
+            than ``"knn"``).  The rows are also appended to :attr:`records`.
         """
         X, y = torch.as_tensor(X), torch.as_tensor(y)
         if y.ndim != 1 or len(X) != len(y):
@@ -246,14 +255,22 @@ class BettiTracker:
                     raise ValueError(f"layer {name!r} outputs NaN or inf for class {c!r}: no topology to compute "
                                      "(diverged weights, or non-finite inputs)")  # fmt: skip
                 jobs.append((li, name, c, cloud))
-        results = betti_numbers_many([job[3] for job in jobs], n_jobs=self.n_jobs, progress=self.progress,
-                                     maxdim=self.maxdim, **self.betti_kwargs)  # fmt: skip
-        for (li, name, c, _), result in zip(jobs, results, strict=True):
-            for dim, b in enumerate(result.betti):
-                rows.append(
-                    {"epoch": epoch, "layer": name, "layer_index": li, "class": c,
-                     "dim": dim, "betti": b, "n_points": result.n_points}
-                )  # fmt: skip
+        clouds = [job[3] for job in jobs]
+        if self.ks is None:
+            results = [[r] for r in betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress,
+                                                       maxdim=self.maxdim, **self.betti_kwargs)]  # fmt: skip
+        else:
+            device = next((p.device for p in self.model.parameters()), None)
+            device = None if device is None or device.type == "cpu" else device  # the CPU path stays as it is
+            results = betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress, maxdim=self.maxdim,
+                                         ks=self.ks, device=device, **self.betti_kwargs)  # fmt: skip
+        for (li, name, c, _), per_k in zip(jobs, results, strict=True):
+            for result in per_k:
+                for dim, b in enumerate(result.betti):
+                    rows.append(
+                        {"epoch": epoch, "layer": name, "layer_index": li, "class": c, "k": result.params.get("k"),
+                         "dim": dim, "betti": b, "n_points": result.n_points}
+                    )  # fmt: skip
         self.records.extend(rows)
         return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .topology import BettiResult, betti_numbers
+from .topology import BettiResult, betti_curve, betti_numbers
 
 __all__ = ["betti_numbers_many"]
 
@@ -19,16 +19,20 @@ def check_n_jobs(n_jobs: Any) -> None:
         raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
 
 
-def _betti_recording_warnings(cloud: Any, kwargs: dict[str, Any]) -> tuple[BettiResult, list]:
+def _betti_recording_warnings(cloud: Any, kwargs: dict[str, Any]) -> tuple[Any, list]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = betti_numbers(cloud, **kwargs)
+        result = betti_curve(cloud, **kwargs) if "ks" in kwargs else betti_numbers(cloud, **kwargs)
     return result, [(w.message, w.category) for w in caught]
 
 
 def betti_numbers_many(clouds: Sequence[Any], *, n_jobs: int = 1, progress: bool = False,
-                       **kwargs: Any) -> list[BettiResult]:  # fmt: skip
+                       **kwargs: Any) -> list[BettiResult] | list[list[BettiResult]]:  # fmt: skip
     """:func:`betti_numbers` of several clouds, in worker processes when ``n_jobs > 1``.
+
+    With ``ks=`` (several ``k``), :func:`betti_curve` of each cloud instead: one
+    neighbour search per cloud, on ``device=`` if given (a GPU's search runs in this
+    process, whatever ``n_jobs``).
 
     Parameters
     ----------
@@ -40,11 +44,12 @@ def betti_numbers_many(clouds: Sequence[Any], *, n_jobs: int = 1, progress: bool
     progress : bool, default False
         A progress bar over the clouds.
     **kwargs
-        Passed to :func:`betti_numbers` (``maxdim``, ``k``, ``engine``...).
+        Passed to :func:`betti_numbers` (``maxdim``, ``k``, ``engine``...), or to
+        :func:`betti_curve` when ``ks`` is among them.
 
     Returns
     -------
-    list of BettiResult
+    list of BettiResult, or of lists of BettiResult (one per ``k``) with ``ks``
         In the order of ``clouds``.  Warnings raised in the workers (such as
         :class:`SmallCloudWarning`) are raised again here.
     """
@@ -52,6 +57,8 @@ def betti_numbers_many(clouds: Sequence[Any], *, n_jobs: int = 1, progress: bool
     from tqdm.auto import tqdm
 
     check_n_jobs(n_jobs)
+    if str(kwargs.get("device") or "cpu") != "cpu":
+        n_jobs = 1  # one process holds the accelerator
     arrays = [c.detach().cpu().numpy() if hasattr(c, "detach") else np.asarray(c) for c in clouds]
     tasks = (delayed(_betti_recording_warnings)(cloud, kwargs) for cloud in arrays)
     runner = Parallel(n_jobs=n_jobs, return_as="generator")

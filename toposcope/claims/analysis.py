@@ -254,6 +254,16 @@ def cnn_betti(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
+def cnn_readings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every reading of the CNN runs (:func:`toposcope.layer_readings`) as one tidy table, the run's
+    ``dataset, activation, seed`` added; empty where no run recorded readings."""
+    has = frame[frame.experiment == "cnn"] if "readings" in frame else frame.iloc[:0]
+    parts = [pd.DataFrame(run.readings).assign(dataset=run.dataset, activation=run.activation, seed=run.seed)
+             for run in has.itertuples() if isinstance(run.readings, list) and run.readings]  # fmt: skip
+    columns = ["dataset", "activation", "seed", "epoch", "layer", "reading", "class", "n", "value", "null"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
 def cnn_betti_bands(betti: pd.DataFrame, k: int, epoch: int | None = None) -> pd.DataFrame:
     """Betti number per layer averaged over classes, then its mean, std and range over seeds.
 

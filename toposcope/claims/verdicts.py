@@ -20,7 +20,14 @@ import pandas as pd
 
 from .betti import betti_claims, mechanism_claims
 from .convergence import convergence_claims, legacy_claims
-from .image_claims import cnn_claims, criterion_claims, overfitting_claims, pruning_claims, sparsity_table
+from .image_claims import (
+    cnn_claims,
+    cnn_reading_claims,
+    criterion_claims,
+    overfitting_claims,
+    pruning_claims,
+    sparsity_table,
+)
 from .rules import PARTS, VERDICTS
 from .sweeps import batch_claim, lr_claims
 
@@ -40,7 +47,8 @@ def _budget_claims(frame: pd.DataFrame | None) -> list:
 def report(mlp: pd.DataFrame | None, pruning: pd.DataFrame | None, cnn: pd.DataFrame | None = None,
            sparsity: pd.DataFrame | None = None, naitzat: pd.DataFrame | None = None,
            topology: pd.DataFrame | None = None, long: pd.DataFrame | None = None,
-           longer: pd.DataFrame | None = None, sweeps: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+           longer: pd.DataFrame | None = None, sweeps: pd.DataFrame | None = None,
+           cnn_readings: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """Every part of every claim of the paper with its measurement, verdict and reason: one row per :class:`Verdict`.
 
     ``naitzat`` holds the convergence runs on Naitzat et al.'s geometry; ``topology``
@@ -48,7 +56,8 @@ def report(mlp: pd.DataFrame | None, pruning: pd.DataFrame | None, cnn: pd.DataF
     for Claim 2 and its mechanism); ``long`` and ``longer`` the clean spheres'
     convergence runs with longer budgets (200 and 500 epochs); ``sweeps`` the
     batch-size and learning-rate designs that can test their claims (judged beside
-    ``mlp``'s first sweeps).
+    ``mlp``'s first sweeps); ``cnn_readings`` the CNN runs that recorded the readings
+    that can move (class separation, long bars; judged beside ``cnn``'s fixed-scale ones).
     """
     betti_runs = topology if topology is not None else mlp
     betti = [*betti_claims(betti_runs), *betti_claims(betti_runs, "topo_sine_mid_relu"), *mechanism_claims(betti_runs)]
@@ -58,7 +67,8 @@ def report(mlp: pd.DataFrame | None, pruning: pd.DataFrame | None, cnn: pd.DataF
     verdicts = [
         *convergence_claims(mlp), *convergence_claims(naitzat, datasets=("rings_naitzat", "spheres_naitzat")),
         *_budget_claims(long), *_budget_claims(longer), *legacy_claims(mlp), *betti, *sweep_rows,
-        *overfitting_claims(mlp), *cnn_claims(cnn), *pruning_claims(pruning),
+        *overfitting_claims(mlp), *cnn_claims(cnn), *cnn_reading_claims(cnn_readings),
+        *pruning_claims(pruning),
         *criterion_claims(sparsity_table(sparsity)),
     ]  # fmt: skip
     return pd.DataFrame([asdict(v) for v in verdicts])
@@ -145,6 +155,7 @@ RESULTS = {
     "mlp": "data/results/mlp_full.jsonl",
     "pruning": "data/results/pruning_fashion_mnist.jsonl",
     "cnn": "data/results/cnn_full.jsonl",
+    "cnn_readings": "data/results/cnn_readings.jsonl",
     "sparsity": "data/results/sparsity_converged.jsonl",
     "naitzat": "data/results/mlp_naitzat.jsonl",
     "topology": "data/results/mlp_topology.jsonl",

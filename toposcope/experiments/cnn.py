@@ -30,7 +30,8 @@ from torch.utils.data import TensorDataset
 from ..datasets import cats_vs_dogs, cifar10, fashion_mnist
 from ..layouts import get_layout
 from ..models import PaperCNN
-from ..tracker import BettiTracker
+from ..readings import layer_readings
+from ..tracker import BettiTracker, draw_per_class
 from ..training import fit
 from .backends import Cell, add_backend_arguments, run_cells
 from .profiles import CNN as PROFILES
@@ -90,15 +91,30 @@ def betti_checkpoint(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, e
                      seed: int) -> list[dict[str, Any]]:  # fmt: skip
     """Betti rows (with a ``k`` column) of every tracked layer and class, at each ``k`` of the profile.
 
+    One forward pass and one neighbour search per cloud serve every ``k``;
     ``cfg["n_jobs"]`` (default 1) worker processes compute a checkpoint's clouds.
     """
-    rows = []
-    for k in cfg["ks"]:
-        tracker = BettiTracker(model, list(TRACKED_LAYERS), samples_per_class=cfg["samples_per_class"], seed=seed,
-                               maxdim=1, k=k, n_jobs=cfg.get("n_jobs", 1))  # fmt: skip
-        frame = tracker.profile(X, y, epoch=epoch)
-        rows += [{**row, "k": k} for row in frame.to_dict("records")]
-    return rows
+    tracker = BettiTracker(model, list(TRACKED_LAYERS), samples_per_class=cfg["samples_per_class"], seed=seed,
+                           maxdim=1, k=list(cfg["ks"]), n_jobs=cfg.get("n_jobs", 1))  # fmt: skip
+    return tracker.profile(X, y, epoch=epoch).to_dict("records")
+
+
+def readings_checkpoint(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, epoch: int,
+                        cfg: dict[str, Any], seed: int) -> list[dict[str, Any]]:  # fmt: skip
+    """The readings that can move (:func:`toposcope.layer_readings`) of every tracked layer, with an ``epoch`` column.
+
+    One forward pass of ``max(sizes)`` training images a class (a fixed draw under
+    ``seed``); the neighbour searches run on the model's device.
+    """
+    spec = cfg["readings"]
+    tracker = BettiTracker(model, list(TRACKED_LAYERS))
+    chosen = draw_per_class(y, max(spec["sizes"]), seed)
+    acts, _ = tracker.activations(X[chosen])
+    device = next(model.parameters()).device
+    rows = layer_readings(acts, y[chosen], sizes=spec["sizes"], k=spec["k"], tau=spec["tau"],
+                          bar_points=spec["bar_points"], pairs=[tuple(p) for p in spec.get("pairs", ())], seed=seed,
+                          device=device)  # fmt: skip
+    return [{**row, "epoch": epoch} for row in rows]
 
 
 def train_run(params: dict[str, Any], train: TensorDataset, test: TensorDataset, cfg: dict[str, Any], *,
@@ -109,11 +125,15 @@ def train_run(params: dict[str, Any], train: TensorDataset, test: TensorDataset,
                       num_classes=int(y.max()) + 1, image_size=X.shape[-1], channels=cfg["channels"],
                       dense=cfg["dense"])  # fmt: skip
     betti: list[dict[str, Any]] = []
+    readings: list[dict[str, Any]] = []
     checkpoints = set(cfg["betti_epochs"])
 
     def record(m, epoch, _record):
         if epoch in checkpoints:
-            betti.extend(betti_checkpoint(m, X, y, epoch, cfg, params["seed"]))
+            if cfg["ks"]:
+                betti.extend(betti_checkpoint(m, X, y, epoch, cfg, params["seed"]))
+            if "readings" in cfg:
+                readings.extend(readings_checkpoint(m, X, y, epoch, cfg, params["seed"]))
 
     start = time.perf_counter()
     history = fit(model, train, test, epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
@@ -122,6 +142,7 @@ def train_run(params: dict[str, Any], train: TensorDataset, test: TensorDataset,
     return {
         "curve": {key: history.column(key) for key in ("epoch", "loss", "train_acc", "test_acc")},
         "final_train_acc": last["train_acc"], "final_test_acc": last["test_acc"], "betti": betti,
+        **({"readings": readings} if "readings" in cfg else {}),
         "seconds": time.perf_counter() - start, "device": str(next(model.parameters()).device),
     }  # fmt: skip
 

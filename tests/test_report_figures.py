@@ -57,3 +57,33 @@ def test_horizon_plot_draws_each_curve_and_both_bounds():
     assert list(drawn["a / relu (95% band)"].get_ydata()) == [1.0, 0.8, 0.6]
     assert "b / relu (95% band)" in drawn and "claimed ratio 0.67" in drawn
     assert len(ax.collections) == 2  # one band per curve
+
+
+def test_reading_figures_draw_every_layout_and_the_null():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from toposcope.claims import figures
+
+    rows = []
+    for layout in ("relu", "topo_sine_mid"):
+        for seed in range(3):
+            for epoch in (0, 3):
+                for layer in ("input", "act3"):
+                    for n in (250, 500):
+                        for cls in ("all", "0-6"):
+                            rows.append({"activation": layout, "seed": seed, "epoch": epoch, "layer": layer,
+                                         "reading": "cross_share", "class": cls, "n": n, "value": 0.2 + 0.01 * seed,
+                                         "null": 0.9})  # fmt: skip
+                    for c in range(2):
+                        for d in (0, 1):
+                            rows.append({"activation": layout, "seed": seed, "epoch": epoch, "layer": layer,
+                                         "reading": f"long_h{d}", "class": c, "n": 100, "value": 1 - d,
+                                         "null": 1 - d})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    bands = figures.reading_bands(frame, "cross_share")
+    assert np.allclose(bands["mean"], 0.21) and (bands.seeds == 3).all() and (bands.null == 0.9).all()
+    fig = figures.plot_separation(frame, ["input", "act3"], {"act3": "dense"}, {"all": "all", "0-6": "pair"})
+    assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["input", "dense"]
+    fig = figures.plot_long_bars(frame, ["input", "act3"], {})
+    assert len(fig.axes) == 2

@@ -20,7 +20,9 @@ def test_one_row_per_layer_class_dim(rings):
     assert tracker.layers == ["input", "act1", "act2", "act3", "logits"]
     assert len(df) == 5 * 2 * 2
     assert not df.duplicated(["layer", "class", "dim"]).any()
-    assert list(df.columns) == ["epoch", "layer", "layer_index", "class", "k", "dim", "betti", "n_points"]
+    assert list(df.columns) == ["epoch", "layer", "layer_index", "class", "k", "dim", "betti", "null_betti",
+                                "n_points"]  # fmt: skip
+    assert df.null_betti.isna().all()  # no null asked for
     # The input layer is the data itself: nine rings per class.
     inp = df[df.layer == "input"]
     assert inp.betti.tolist() == [9, 9, 9, 9]
@@ -38,6 +40,21 @@ def test_one_row_per_layer_class_dim(rings):
             expected = ts.betti_numbers(acts[yc == c]).betti
             got = df[(df.layer == layer) & (df["class"] == c)].sort_values("dim").betti.tolist()
             assert tuple(got) == expected, (layer, c)
+
+
+def test_null_reads_a_gaussian_cloud_of_each_layer(rings):
+    X, y = rings
+    torch.manual_seed(0)
+    model = ts.MLP(3, hidden=[8])
+    df = ts.BettiTracker(model, ["input", "act1"], null=True).profile(X, y)
+    inp = df[df.layer == "input"]
+    assert inp.betti.tolist() == [9, 9, 9, 9]  # nine rings a class
+    assert inp[inp.dim == 1].null_betti.tolist() == [0, 0]  # a Gaussian cloud has no loop at this scale
+    chosen = ts.BettiTracker(model).draw(X, y)
+    expected = ts.betti_numbers(ts.gaussian_null(X[chosen][y[chosen] == 0].numpy(), 0)).betti
+    assert tuple(inp[inp["class"] == 0].null_betti) == expected
+    with pytest.raises(ValueError, match="null must be True or False"):
+        ts.BettiTracker(model, null="yes")
 
 
 def test_several_k_read_from_one_pass_equal_one_k_at_a_time(rings):

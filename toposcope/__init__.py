@@ -11,7 +11,7 @@ Topology
     :func:`subsample`, :func:`knn_hop_matrix`, :func:`knn_hop_graph`, :class:`SubsampleWarning`
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`, :func:`frames_html`,
-    :func:`plot_betti_epochs`, :func:`plot_barcode`
+    :func:`plot_betti_epochs`, :func:`plot_betti_grid`, :func:`plot_barcode`, :func:`plot_barcodes`
 Pruning
     ``toposcope.pruning`` (:func:`~toposcope.pruning.score_filters`,
     :class:`~toposcope.pruning.BettiImportance`, :func:`~toposcope.pruning.prune`,
@@ -35,7 +35,15 @@ from .hops import knn_hop_graph, knn_hop_matrix
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
-from .plotting import book_style, frames_html, plot_barcode, plot_betti_epochs, plot_betti_profile
+from .plotting import (
+    book_style,
+    frames_html,
+    plot_barcode,
+    plot_barcodes,
+    plot_betti_epochs,
+    plot_betti_grid,
+    plot_betti_profile,
+)
 from .readings import (
     class_components,
     cross_class_share,
@@ -95,7 +103,9 @@ __all__ = [
     "nn_scale",
     "persistence",
     "plot_barcode",
+    "plot_barcodes",
     "plot_betti_epochs",
+    "plot_betti_grid",
     "plot_betti_profile",
     "pruning",
     "shapes",

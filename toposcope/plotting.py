@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["book_style", "frames_html", "plot_barcode", "plot_betti_epochs", "plot_betti_profile"]
+__all__ = [
+    "book_style",
+    "frames_html",
+    "plot_barcode",
+    "plot_barcodes",
+    "plot_betti_epochs",
+    "plot_betti_grid",
+    "plot_betti_profile",
+]
 
 BOOK_STYLE = {"figure.dpi": 90, "axes.spines.top": False, "axes.spines.right": False, "font.size": 11,
               "legend.fontsize": 10, "xtick.labelsize": 10, "ytick.labelsize": 10, "axes.titlesize": 11}  # fmt: skip
@@ -133,6 +141,82 @@ def plot_barcode(dgms, ax=None, title: str | None = None, max_bars: int = 60):
     ax.set_title(title or "Barcode")
     ax.legend(loc="lower right")
     return ax
+
+
+def plot_barcodes(clouds: dict, tau: float = 3.0, max_bars: int = 30):
+    """Barcodes (H0, H1) of several clouds side by side, each in units of its own nearest-neighbour spacing.
+
+    The spacing is :func:`toposcope.nn_scale`, the unit of :func:`toposcope.long_bars`;
+    a dotted line marks ``tau`` spacings, the length from which a bar counts as long.
+    Read a cloud beside its null (:func:`toposcope.gaussian_null`) this way.
+
+    Parameters
+    ----------
+    clouds : dict
+        Title -> (n, d) array or tensor.
+    tau : float, default 3.0
+    max_bars : int, default 30
+        Longest bars drawn per dimension.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from .readings import nn_scale
+    from .topology import persistence
+
+    if not clouds:
+        raise ValueError("need at least one cloud to draw")
+    fig, axes = plt.subplots(1, len(clouds), figsize=(5.2 * len(clouds), 3.4), squeeze=False)
+    for ax, (title, cloud) in zip(axes[0], clouds.items(), strict=True):
+        unit = nn_scale(cloud)
+        plot_barcode([d / unit for d in persistence(cloud, maxdim=1)], ax=ax, title=title, max_bars=max_bars)
+        ax.axvline(tau, color="k", ls=":", lw=1)
+        ax.set_xlabel("scale (nearest-neighbour spacings)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_betti_grid(tables: dict[str, pd.DataFrame], dims: tuple[int, ...] = (0, 1)):
+    """Betti numbers over ``k`` (columns) and sample size (rows), one heat map per table and dimension.
+
+    Parameters
+    ----------
+    tables : dict
+        Title -> :func:`toposcope.betti_sensitivity` table (``k, n, dim, betti``),
+        for example a layer's cloud and its Gaussian null (:func:`toposcope.gaussian_null`).
+    dims : tuple of int
+        The dimensions to show, one column of panels each.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if not tables:
+        raise ValueError("need at least one table to draw")
+    fig, axes = plt.subplots(len(tables), len(dims), figsize=(5.4 * len(dims), 3.2 * len(tables)), squeeze=False)
+    for row, (title, table) in zip(axes, tables.items(), strict=True):
+        missing = {"k", "n", "dim", "betti"} - set(table.columns)
+        if missing:
+            raise ValueError(f"not a betti_sensitivity table: missing columns {sorted(missing)}")
+        for ax, dim in zip(row, dims, strict=True):
+            grid = table[table.dim == dim].pivot_table(index="n", columns="k", values="betti")
+            ax.imshow(grid.values, cmap="viridis", aspect="auto")
+            middle = (np.nanmax(grid.values) + np.nanmin(grid.values)) / 2
+            for (i, j), value in np.ndenumerate(grid.values):
+                ax.text(j, i, int(value), ha="center", va="center", color="k" if value > middle else "w")
+            ax.set_xticks(range(len(grid.columns)), grid.columns)
+            ax.set_yticks(range(len(grid.index)), grid.index)
+            ax.set_xlabel("k (neighbours per point)")
+            ax.set_ylabel("points drawn (N)")
+            ax.set_title(f"b{dim}: {title}")
+    fig.tight_layout()
+    return fig
 
 
 def frames_html(draw, name: str, values, fixed: dict | None = None, *, dpi: int = 80) -> str:

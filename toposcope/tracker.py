@@ -15,12 +15,13 @@ from torch import nn
 from ._torch import as_xy, capture_outputs, forward_batches
 from .activations import TopoSine
 from .hops import DEFAULT_K
+from .readings import gaussian_null
 from .workers import betti_numbers_many, check_n_jobs
 
 __all__ = ["BettiTracker", "activation_layers", "draw_per_class", "maxmin_per_class"]
 
 INPUT, LOGITS = "input", "logits"
-COLUMNS = ["epoch", "layer", "layer_index", "class", "k", "dim", "betti", "n_points"]
+COLUMNS = ["epoch", "layer", "layer_index", "class", "k", "dim", "betti", "null_betti", "n_points"]
 
 
 def _is_activation(module: nn.Module) -> bool:
@@ -99,6 +100,11 @@ class BettiTracker:
         which points are drawn: a random draw of a surface can leave gaps that read
         as extra loops or voids (chapter 1 shows how a reading moves with the
         draw); ``draw="maxmin"`` spreads the drawn inputs evenly instead.
+    null : bool, default False
+        Also read each cloud's null model, a Gaussian cloud with its mean and
+        covariance and as many points (:func:`toposcope.gaussian_null`, seeded
+        with ``seed``), into the ``null_betti`` column (None otherwise): a count
+        the null reads too is not topology of the data.  Doubles the cost.
     draw : {"random", "maxmin"}, default "random"
         How the ``samples_per_class`` inputs are drawn: at random
         (:func:`draw_per_class`), or evenly spread over each class's inputs
@@ -144,6 +150,7 @@ class BettiTracker:
         progress: bool = False,
         n_jobs: int = 1,
         draw: str = "random",
+        null: bool = False,
         **betti_kwargs: Any,
     ) -> None:
         if not isinstance(model, nn.Module):
@@ -176,6 +183,9 @@ class BettiTracker:
         self.batch_size = batch_size
         self.seed = seed
         self.sampling = draw
+        if not isinstance(null, bool):
+            raise ValueError(f"null must be True or False; got {null!r}")
+        self.null = null
         self.progress = progress
         self.n_jobs = n_jobs
         k = betti_kwargs.get("k", DEFAULT_K)
@@ -230,7 +240,7 @@ class BettiTracker:
         Returns
         -------
         pandas.DataFrame
-            Columns ``epoch, layer, layer_index, class, k, dim, betti, n_points``:
+            Columns ``epoch, layer, layer_index, class, k, dim, betti, null_betti, n_points``:
             one row per (layer, class, k, dim) (``k`` is None for methods other
             than ``"knn"``).  The rows are also appended to :attr:`records`.
         """
@@ -256,23 +266,28 @@ class BettiTracker:
                                      "(diverged weights, or non-finite inputs)")  # fmt: skip
                 jobs.append((li, name, c, cloud))
         clouds = [job[3] for job in jobs]
-        if self.ks is None:
-            results = [[r] for r in betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress,
-                                                       maxdim=self.maxdim, **self.betti_kwargs)]  # fmt: skip
-        else:
-            device = next((p.device for p in self.model.parameters()), None)
-            device = None if device is None or device.type == "cpu" else device  # the CPU path stays as it is
-            results = betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress, maxdim=self.maxdim,
-                                         ks=self.ks, device=device, **self.betti_kwargs)  # fmt: skip
-        for (li, name, c, _), per_k in zip(jobs, results, strict=True):
-            for result in per_k:
+        results = self._betti(clouds)
+        nulls = self._betti([gaussian_null(c.numpy(), self.seed) for c in clouds]) if self.null else None
+        for i, ((li, name, c, _), per_k) in enumerate(zip(jobs, results, strict=True)):
+            for j, result in enumerate(per_k):
                 for dim, b in enumerate(result.betti):
                     rows.append(
                         {"epoch": epoch, "layer": name, "layer_index": li, "class": c, "k": result.params.get("k"),
-                         "dim": dim, "betti": b, "n_points": result.n_points}
+                         "dim": dim, "betti": b, "null_betti": nulls[i][j].betti[dim] if nulls else None,
+                         "n_points": result.n_points}
                     )  # fmt: skip
         self.records.extend(rows)
         return pd.DataFrame(rows, columns=COLUMNS)
+
+    def _betti(self, clouds: list) -> list[list]:
+        """The Betti results of each cloud, a list per cloud (one per ``k``)."""
+        if self.ks is None:
+            return [[r] for r in betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress,
+                                                    maxdim=self.maxdim, **self.betti_kwargs)]  # fmt: skip
+        device = next((p.device for p in self.model.parameters()), None)
+        device = None if device is None or device.type == "cpu" else device  # the CPU path stays as it is
+        return betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress, maxdim=self.maxdim,
+                                  ks=self.ks, device=device, **self.betti_kwargs)  # fmt: skip
 
     def callback(self, X: Any, y: Any, every: int = 1):
         """A :func:`toposcope.fit` callback that profiles ``(X, y)`` every ``every`` epochs (and at epoch 0)."""

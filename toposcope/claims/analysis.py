@@ -132,9 +132,11 @@ def lr_spread(by_lr: pd.DataFrame) -> pd.DataFrame:
 
 
 def betti_layer_totals(betti: list[dict]) -> pd.DataFrame:
-    """One Betti run's records summed over classes and dimensions: ``epoch, layer_index, layer, betti``."""
+    """One Betti run's records summed over classes and dimensions: ``epoch, layer_index, layer, betti``
+    (and ``null_betti``, the Gaussian nulls' sum, where the run read them)."""
     frame = pd.DataFrame(betti)
-    return frame.groupby(["epoch", "layer_index", "layer"], as_index=False)["betti"].sum()
+    values = ["betti", "null_betti"] if "null_betti" in frame and frame.null_betti.notna().all() else ["betti"]
+    return frame.groupby(["epoch", "layer_index", "layer"], as_index=False)[values].sum()
 
 
 def rerun_agreement(first: pd.DataFrame, second: pd.DataFrame, budget: float) -> pd.DataFrame:

@@ -211,7 +211,8 @@ def _betti_work(todo: list[dict[str, Any]], *, split, settings: dict[str, Any], 
     model = ModelSpec(get_layout(params["activation"]), params["seed"]).build(3, [25] * 9, 2)
     maxdim = settings.get("maxdim", {}).get(params["dataset"], 1)
     tracker = BettiTracker(model, samples_per_class=settings["samples_per_class"], seed=params["seed"],
-                           maxdim=maxdim, n_jobs=settings.get("n_jobs", 1))  # fmt: skip
+                           maxdim=maxdim, n_jobs=settings.get("n_jobs", 1),
+                           null=settings.get("null", False))  # fmt: skip
 
     def record(m, epoch, _record):
         if epoch in checkpoints:

@@ -16,16 +16,16 @@ system:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist chromium chromium-driver; \
 	else echo "note: run 'sudo apt-get install dataset-fashion-mnist chromium chromium-driver' for the tests that need them"; fi
 
-# torch alone from PyTorch's CPU index (its plain wheel pulls GBs of CUDA packages on Linux), then the
-# pinned rest from the registry (requirements.txt's torch==X is already met by X+cpu). The CPU index is
-# not given to the whole file: pip would ask it for every package.
+# torch alone (--no-deps) from PyTorch's CPU index (its plain wheel pulls GBs of CUDA packages on Linux), then
+# the pinned rest, torch's own dependencies included, from the registry (requirements.txt's torch==X is met by
+# X+cpu). The CPU index is not given to the whole file, nor to torch's dependencies: pip would ask it for each.
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)
 TORCH_INDEX   := https://download.pytorch.org/whl/cpu
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_INDEX) "torch==$(TORCH_VERSION)+cpu"
+	$(BIN)/python -m pip install --quiet --no-deps --extra-index-url $(TORCH_INDEX) "torch==$(TORCH_VERSION)+cpu"
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name toposcope --display-name "toposcope (Python 3)"
 	touch $@

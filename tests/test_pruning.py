@@ -43,8 +43,15 @@ def test_score_table(trained, scores):
     model, images, _ = trained
     assert list(scores.columns) == ["layer", "filter", "b0", "b1", "score", "n_points", "scale"]
     assert scores.groupby("layer").size().to_dict() == {"conv0": 6, "conv1": 8, "conv2": 8}
-    assert (scores.score == scores.b0 + scores.b1).all()
     assert scores.equals(P.score_filters(model, images))  # deterministic
+    # each filter's (b0, b1): its maps over the images (conv0's output), read by hand at the layer's scale
+    with torch.no_grad():
+        maps = model.conv0(images)
+    for f in (0, 3, 5):
+        row = scores[(scores.layer == "conv0") & (scores["filter"] == f)].iloc[0]
+        expected = ts.betti_numbers(maps[:, f].flatten(1), method="rips", scale=row.scale)
+        assert (row.b0, row.b1) == expected.betti and row.n_points == expected.n_points
+        assert row.score == row.b0 + row.b1
     # one scale per layer by default
     assert (scores.groupby("layer").scale.nunique() == 1).all()
 

@@ -87,3 +87,34 @@ def test_reading_figures_draw_every_layout_and_the_null():
     assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["input", "dense"]
     fig = figures.plot_long_bars(frame, ["input", "act3"], {})
     assert len(fig.axes) == 2
+
+
+def test_frames_html_draws_every_setting_of_every_slider():
+    import json
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pytest
+
+    import toposcope as ts
+
+    drawn = []
+
+    def draw(k, hops, colour):
+        drawn.append((k, hops, colour))
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.set_title(f"{k} {hops}")
+        return fig
+
+    page = ts.frames_html(draw, {"k": [3, 8, 14], "hops": [1, 2]}, fixed={"colour": "k"})
+    assert drawn == [(k, h, "k") for k in (3, 8, 14) for h in (1, 2)]  # row-major, as the script indexes them
+    assert page.count('type="range"') == 2 and 'max="2"' in page and 'max="1"' in page
+    frames = json.loads(re.search(r"var f=(\[.*?\]),l=", page).group(1))
+    assert len(frames) == 6 and len(set(frames)) == 6
+    one = ts.frames_html(draw, "k", [3, 8], {"hops": 1, "colour": "k"})
+    assert one.count('type="range"') == 1
+    with pytest.raises(ValueError, match="at least 2 values of 'hops'"):
+        ts.frames_html(draw, {"k": [3, 8], "hops": [1]})

@@ -219,22 +219,23 @@ def plot_betti_grid(tables: dict[str, pd.DataFrame], dims: tuple[int, ...] = (0,
     return fig
 
 
-def frames_html(draw, name: str, values, fixed: dict | None = None, *, dpi: int = 80) -> str:
-    """An explorer that needs no kernel: one figure per value of a parameter, and a slider that swaps them.
+def frames_html(draw, name, values=None, fixed: dict | None = None, *, dpi: int = 80) -> str:
+    """An explorer that needs no kernel: one figure per setting of its sliders, swapped as they move.
 
-    Every frame is drawn now (``draw(**{name: value}, **fixed)`` must return a
-    matplotlib figure, which is closed after), stored as a PNG in the returned
-    HTML, and shown by a few lines of JavaScript when the slider moves, so the
-    explorer works on a static page.  Display it with ``IPython.display.HTML``.
+    Every frame is drawn now (``draw(**setting, **fixed)`` must return a matplotlib
+    figure, which is closed after), stored as a PNG in the returned HTML, and shown
+    by a few lines of JavaScript when a slider moves, so the explorer works on a
+    static page.  Display it with ``IPython.display.HTML``.
 
     Parameters
     ----------
     draw : callable
         Keyword arguments -> ``matplotlib.figure.Figure``.
-    name : str
-        The parameter the slider moves.
-    values : sequence
-        Its values, in slider order (at least 2).
+    name : str or dict
+        The parameter one slider moves (its values in ``values``), or
+        ``{parameter: values}`` for one slider each: every combination is drawn.
+    values : sequence, optional
+        The values of ``name`` when it is a string, in slider order (at least 2).
     fixed : dict, optional
         The other arguments of ``draw``.
     dpi : int, default 80
@@ -242,35 +243,45 @@ def frames_html(draw, name: str, values, fixed: dict | None = None, *, dpi: int 
     Returns
     -------
     str
-        A ``<div class="toposcope-frames">`` with the slider, the image and the script.
+        A ``<div class="toposcope-frames">`` with the sliders, the image and the script.
     """
     import base64
     import html
     import io
+    import itertools
     import json
     import uuid
 
     import matplotlib.pyplot as plt
 
-    values = list(values)
-    if len(values) < 2:
-        raise ValueError(f"need at least 2 values to slide over; got {values}")
+    grid = {key: list(v) for key, v in (name.items() if isinstance(name, dict) else [(name, values or [])])}
+    if not grid:
+        raise ValueError("need at least one parameter to slide over")
+    for key, options in grid.items():
+        if len(options) < 2:
+            raise ValueError(f"need at least 2 values of {key!r} to slide over; got {options}")
     frames = []
-    for value in values:
-        fig = draw(**{name: value}, **(fixed or {}))
+    for setting in itertools.product(*grid.values()):
+        fig = draw(**dict(zip(grid, setting, strict=True)), **(fixed or {}))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
         plt.close(fig)
         frames.append(base64.b64encode(buffer.getvalue()).decode())
     uid = f"frames-{uuid.uuid4().hex[:12]}"
-    labels = [str(v) for v in values]
+    labels = [[str(v) for v in options] for options in grid.values()]
+    sliders = " ".join(
+        f'<label>{html.escape(key)}: <input type="range" min="0" max="{len(options) - 1}" step="1" value="0">'
+        f" <output>{html.escape(names[0])}</output></label>"
+        for (key, options), names in zip(grid.items(), labels, strict=True)
+    )
     return (
-        f'<div class="toposcope-frames" id="{uid}">'
-        f'<label>{html.escape(name)}: <input type="range" min="0" max="{len(values) - 1}" step="1" value="0">'
-        f" <output>{html.escape(labels[0])}</output></label> <small>(precomputed: works without a kernel)</small>"
-        f'<br><img alt="{html.escape(name)} explorer" style="max-width:100%" src="data:image/png;base64,{frames[0]}">'
+        f'<div class="toposcope-frames" id="{uid}">{sliders} <small>(precomputed: works without a kernel)</small>'
+        f'<br><img alt="{html.escape(", ".join(grid))} explorer" style="max-width:100%" '
+        f'src="data:image/png;base64,{frames[0]}">'
         f"<script>(function(){{var f={json.dumps(frames)},l={json.dumps(labels)};"
-        f'var r=document.getElementById("{uid}"),s=r.querySelector("input"),i=r.querySelector("img"),'
-        f'o=r.querySelector("output");s.addEventListener("input",function(){{'
-        f'i.src="data:image/png;base64,"+f[s.value];o.textContent=l[s.value];}});}})();</script></div>'
+        f'var r=document.getElementById("{uid}"),s=r.querySelectorAll("input"),i=r.querySelector("img"),'
+        f'o=r.querySelectorAll("output");function u(){{var k=0;for(var j=0;j<s.length;j++){{'
+        f"k=k*l[j].length+Number(s[j].value);o[j].textContent=l[j][s[j].value];}}"
+        f'i.src="data:image/png;base64,"+f[k];}}s.forEach(function(e){{e.addEventListener("input",u);}});}})();'
+        f"</script></div>"
     )

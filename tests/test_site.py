@@ -91,6 +91,22 @@ def test_page_renders(server, browser, page):
     assert errors == 0, f"{page}: {errors} error outputs"
     assert "Traceback (most recent call last)" not in browser.page_source
 
+    # Nothing in the content column scrolls sideways at 1280 px (code, printed lines, tables, warnings);
+    # 2 px of slack for MathJax's glyph boxes, which clip rather than scroll.
+    wide = browser.execute_script(
+        "const out = []; for (const e of document.querySelectorAll('main *')) {"
+        "  if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 2 && getComputedStyle(e).overflowX !== 'visible')"
+        "    out.push(e.tagName + ' ' + e.scrollWidth + '>' + e.clientWidth + ': ' + e.innerText.slice(0, 60));"
+        "} return out;"
+    )
+    assert not wide, f"{page}: {len(wide)} element(s) scroll sideways: {wide[:5]}"
+    # No table cell cut short by pandas ("..." or an ellipsis where its text was shortened).
+    cut = browser.execute_script(
+        "return Array.from(document.querySelectorAll('main td, main th')).map(c => c.innerText.trim())"
+        ".filter(t => t.length > 3 && (t.endsWith('...') || t.endsWith('\u2026')));"
+    )
+    assert not cut, f"{page}: {len(cut)} table cell(s) cut short: {cut[:5]}"
+
     notebook = ROOT / f"{page}.ipynb"
     source = notebook.read_text() if notebook.exists() else ""
     # Formulas are typeset by the vendored MathJax (no CDN).

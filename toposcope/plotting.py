@@ -22,10 +22,12 @@ drawn that this text falls below 7 screen pixels at a 1280-px window."""
 
 
 def book_style() -> None:
-    """The book's matplotlib look (every chapter calls it once): modest resolution, no top/right spines."""
+    """The book's look (every chapter calls it once): matplotlib at modest resolution, no top/right spines;
+    pandas tables that show every cell's whole text (the page wraps it; a cell cut short hides what it says)."""
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(BOOK_STYLE)
+    pd.set_option("display.max_colwidth", None)
 
 
 def _axes(ax):

@@ -25,6 +25,16 @@ def rows() -> pd.DataFrame:
     ])  # fmt: skip
 
 
+def texts(fig) -> list[str]:
+    """Every piece of text a figure shows: titles, axis labels, tick labels, legend entries, annotations."""
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text") and a.get_text())]
+
+
+def assert_nothing_cut(fig) -> None:
+    cut = [t for t in texts(fig) if t.rstrip().endswith(("...", "\u2026"))]
+    assert not cut, f"labels cut short: {cut}"
+
+
 def test_panels_merge_parts_sharing_an_interval_and_keep_labels_whole():
     panels = figures.forest_panels(rows())
     assert set(panels) == {"ratio", "correlation"}  # the dying row has no estimate
@@ -38,6 +48,7 @@ def test_panels_merge_parts_sharing_an_interval_and_keep_labels_whole():
 
 def test_forest_draws_one_interval_per_row_the_bounds_and_arrows():
     fig = figures.plot_forest(rows(), title="claim")
+    assert_nothing_cut(fig)
     ratio_ax, correlation_ax = fig.axes
     assert [t.get_text() for t in ratio_ax.get_yticklabels()] == list(figures.forest_panels(rows())["ratio"].label)
     vertical = {line.get_xdata()[0] for line in ratio_ax.get_lines() if len(set(line.get_xdata())) == 1
@@ -85,8 +96,11 @@ def test_reading_figures_draw_every_layout_and_the_null():
     assert np.allclose(bands["mean"], 0.21) and (bands.seeds == 3).all() and (bands.null == 0.9).all()
     fig = figures.plot_separation(frame, ["input", "act3"], {"act3": "dense"}, {"all": "all", "0-6": "pair"})
     assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["input", "dense"]
+    assert_nothing_cut(fig)
+    assert "sine in conv1, conv2, 500 a class" in " ".join(texts(fig)).replace("\n", " ")  # wrapped, whole
     fig = figures.plot_long_bars(frame, ["input", "act3"], {})
     assert len(fig.axes) == 2
+    assert_nothing_cut(fig)
 
 
 def test_frames_html_draws_every_setting_of_every_slider():

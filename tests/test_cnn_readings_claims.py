@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from toposcope.claims.image_claims import cnn_reading_claims
+from toposcope.claims.reading_claims import cnn_reading_claims
 
 
 def runs(share, null=0.9, small_factor=1.0, bars=(1, 0), bars_null=(1, 0), seeds=5):

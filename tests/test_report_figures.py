@@ -74,7 +74,7 @@ def test_reading_figures_draw_every_layout_and_the_null():
     import matplotlib
 
     matplotlib.use("Agg")
-    from toposcope.claims import figures
+    from toposcope.claims import cnn_figures as figures
 
     rows = []
     for layout in ("relu", "topo_sine_mid"):

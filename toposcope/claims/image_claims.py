@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..topology import DEFAULT_K
-from .analysis import HIDDEN_CNN_LAYERS, cnn_betti, cnn_betti_totals, cnn_readings, sparsity_areas, sparsity_rows
+from .analysis import HIDDEN_CNN_LAYERS, cnn_betti, cnn_betti_totals, sparsity_areas, sparsity_rows
 from .rules import (
     MIN_SEEDS,
     Verdict,
@@ -26,12 +26,12 @@ from .rules import (
 )
 
 __all__ = [
-    "SEPARATION_LAYER",
+    "CNN_DATASETS",
     "cnn_claims",
-    "cnn_reading_claims",
     "criterion_claims",
     "overfitting_claims",
     "pruning_claims",
+    "sine_layouts",
     "sparsity_table",
 ]
 
@@ -43,6 +43,12 @@ def sparsity_table(sparsity: pd.DataFrame | None) -> pd.DataFrame:
 
 CNN_DATASETS = {"fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cats_vs_dogs": "cats vs dogs"}
 CNN_SINE_LAYOUTS = ("topo_sine_mid", "topo_sine_mid_relu")
+
+
+def sine_layouts(activations: pd.Series) -> list[str]:
+    """The sine layouts among a data set's runs, in :data:`CNN_SINE_LAYOUTS` order; the first where none ran
+    (so that its claims read "not yet measured")."""
+    return [x for x in CNN_SINE_LAYOUTS if (activations == x).any()] or [CNN_SINE_LAYOUTS[0]]
 
 
 def cnn_claims(cnn: pd.DataFrame | None, k: int = DEFAULT_K, tolerance: float = 0.01) -> list[Verdict]:
@@ -61,8 +67,7 @@ def cnn_claims(cnn: pd.DataFrame | None, k: int = DEFAULT_K, tolerance: float = 
     verdicts = []
     for dataset, label in CNN_DATASETS.items():
         group = runs[runs.dataset == dataset]
-        layouts = [x for x in CNN_SINE_LAYOUTS if (group.activation == x).any()] or [CNN_SINE_LAYOUTS[0]]
-        for layout in layouts:
+        for layout in sine_layouts(group.activation):
             verdicts += [_cnn_betti_verdict(betti, dataset, label, layout, k),
                          _cnn_accuracy_verdict(group, label, layout, tolerance)]  # fmt: skip
     return verdicts
@@ -127,112 +132,6 @@ def _cnn_accuracy_verdict(group: pd.DataFrame, label: str, layout: str, toleranc
     rule = size_rule(low, high, tolerance)
     return make_verdict(claim, paper, measured, guard, rule, tolerance_reason(rule, "ReLU's lead", tolerance),
                         "05_cnn", (lead, low, high, tolerance), **labels)  # fmt: skip
-
-
-SEPARATION_LAYER = "act3"
-"""The layer whose class separation judges the claim: the dense layer, the last hidden one (see PROVENANCE)."""
-
-
-def cnn_reading_claims(cnn: pd.DataFrame | None) -> list[Verdict]:
-    """The CNN claims judged on the readings that can move (:func:`toposcope.layer_readings`), per data set and layout.
-
-    * *Classes separate further in a CNN* (direction): the share of kNN edges
-      between classes at :data:`SEPARATION_LAYER`, all classes, the most images a
-      class, the last checkpoint; paired Fieller ratio sine / ReLU over seeds.  It
-      is *not measurable here* where either layout's reading is not clearly below
-      its shuffled-label null (t interval of null minus reading over seeds not above
-      0), or where the ratio moves with the sample: its value at the fewest images
-      a class falls outside the 95% interval at the most.
-    * *Betti numbers fall further in a CNN*, on long bars (direction): the hidden
-      layers' long H0 + H1 bars (averaged over classes, summed over layers) at the
-      last checkpoint, sine / ReLU.  *Not measurable here* where no hidden-layer
-      reading of either layout differs from its Gaussian null: no topology to fall.
-    """
-    runs = runs_of(cnn, "cnn")
-    readings = cnn_readings(runs) if len(runs) else cnn_readings(pd.DataFrame(columns=["experiment"]))
-    verdicts = []
-    for dataset, label in CNN_DATASETS.items():
-        part = readings[readings.dataset == dataset]
-        layouts = [x for x in CNN_SINE_LAYOUTS if (part.activation == x).any()] or [CNN_SINE_LAYOUTS[0]]
-        for layout in layouts:
-            verdicts += [_separation_verdict(part, label, layout), _long_bars_verdict(part, label, layout)]
-    return verdicts
-
-
-def _separation_verdict(readings: pd.DataFrame, label: str, layout: str) -> Verdict:
-    claim = f"classes separate further in a CNN: {layout} on {label}"
-    paper = "the classes apart by the last layer (figure 5's goal), further than with ReLU"
-    labels = {"part": "direction", "family": "classes separate further in a CNN", "setting": f"{layout}, {label}"}
-    rows = readings[(readings.reading == "cross_share") & (readings["class"] == "all")
-                    & (readings.layer == SEPARATION_LAYER) & readings.activation.isin(["relu", layout])]  # fmt: skip
-    if rows.empty:
-        return make_verdict(claim, paper, "", "not yet measured", "", "", "05_cnn", **labels)
-    rows = rows[rows.epoch == rows.epoch.max()]
-    value = rows.pivot_table(index="seed", columns=["activation", "n"], values="value")
-    null = rows.pivot_table(index="seed", columns=["activation", "n"], values="null")
-    big, small = int(rows.n.max()), int(rows.n.min())
-    both = {"relu", layout} <= set(rows.activation)
-    seeds = value[[("relu", big), (layout, big)]].dropna().index if both else []
-    guard = check_guards(len(seeds), MIN_SEEDS["cnn"])
-    if len(seeds) == 0:
-        return make_verdict(claim, paper, "", guard, "", "", "05_cnn", **labels)
-    sine, relu = value.loc[seeds, (layout, big)].to_numpy(), value.loc[seeds, ("relu", big)].to_numpy()
-    ratio, low, high = ratio_interval(sine, relu)
-    measured = (f"share of kNN edges between classes at the dense layer: {sine.mean():.3f} vs ReLU {relu.mean():.3f} "
-                f"(shuffled labels {null.loc[seeds, ('relu', big)].mean():.2f}; k=10, {big} images a class, epoch "
-                f"{int(rows.epoch.max())}): ratio {ratio:.2f} [95% CI {low:.2f}-{high:.2f}], "
-                f"{len(seeds)} seeds")  # fmt: skip
-    if guard is None:
-        above = [
-            arm
-            for arm in ("relu", layout)
-            if mean_interval((null.loc[seeds, (arm, big)] - value.loc[seeds, (arm, big)]).to_numpy())[1] <= 0
-        ]
-        if above:
-            guard = (f"not measurable here: the {' and '.join(above)} reading is not clearly below its "
-                     "shuffled-label null, so it shows no class structure to compare")  # fmt: skip
-    if guard is None and small != big:
-        at_small = value.loc[seeds, (layout, small)].mean() / value.loc[seeds, ("relu", small)].mean()
-        measured += f"; at {small} images a class the ratio is {at_small:.2f}"
-        if not low <= at_small <= high:
-            guard = (f"not measurable here: the ratio moves with the sample ({at_small:.2f} at {small} images a "
-                     f"class, outside the 95% interval at {big}), so it reads the sample, not the layer")  # fmt: skip
-    rule = direction_rule(low, high)
-    why = direction_reason(rule, "classes further apart than with ReLU", "classes closer together than with ReLU",
-                           "no clear difference from ReLU")  # fmt: skip
-    return make_verdict(claim, paper, measured, guard, rule, why, "05_cnn", (ratio, low, high, 1.0), **labels)
-
-
-def _long_bars_verdict(readings: pd.DataFrame, label: str, layout: str) -> Verdict:
-    claim = f"Betti numbers fall further in a CNN: {layout} on {label}, long bars"
-    paper = "lower Betti numbers through the CNN than ReLU (figures 7, 9)"
-    labels = {"part": "direction", "family": "Betti numbers fall further in a CNN",
-              "setting": f"{layout}, {label}, long bars"}  # fmt: skip
-    rows = readings[readings.reading.isin(["long_h0", "long_h1"]) & readings.layer.isin(HIDDEN_CNN_LAYERS)
-                    & readings.activation.isin(["relu", layout])]  # fmt: skip
-    if rows.empty:
-        return make_verdict(claim, paper, "", "not yet measured", "", "", "05_cnn", **labels)
-    rows = rows[rows.epoch == rows.epoch.max()]
-    per_layer = rows.groupby(["activation", "seed", "layer", "class"]).value.sum().groupby(
-        ["activation", "seed", "layer"]).mean()  # fmt: skip
-    totals = per_layer.groupby(["activation", "seed"]).sum().unstack("activation")
-    pairs = totals[["relu", layout]].dropna() if {"relu", layout} <= set(totals.columns) else pd.DataFrame()
-    guard = check_guards(len(pairs), MIN_SEEDS["cnn"])
-    if pairs.empty:
-        return make_verdict(claim, paper, "", guard, "", "", "05_cnn", **labels)
-    ratio, low, high = ratio_interval(pairs[layout].to_numpy(), pairs["relu"].to_numpy())
-    points = int(rows.n.max())
-    measured = (f"hidden layers' long H0 + H1 bars (longer than 3 nearest-neighbour spacings, {points} images a "
-                f"class) {pairs[layout].mean():.2f} vs ReLU {pairs['relu'].mean():.2f}: ratio {ratio:.2f} [95% CI "
-                f"{low:.2f}-{high:.2f}], {len(pairs)} seeds")  # fmt: skip
-    differ = int((rows.value != rows.null).sum())
-    if guard is None and differ == 0:
-        guard = (f"not measurable here: every one of {len(rows):,} hidden-layer long-bar readings equals that of a "
-                 "Gaussian cloud of the same mean, covariance and size, in every run: no topology to fall")  # fmt: skip
-    rule = direction_rule(low, high)
-    why = direction_reason(rule, "fewer long bars than ReLU", "more long bars than ReLU",
-                           "no clear difference from ReLU")  # fmt: skip
-    return make_verdict(claim, paper, measured, guard, rule, why, "05_cnn", (ratio, low, high, 1.0), **labels)
 
 
 def overfitting_claims(

@@ -22,12 +22,12 @@ from .betti import betti_claims, mechanism_claims
 from .convergence import convergence_claims, legacy_claims
 from .image_claims import (
     cnn_claims,
-    cnn_reading_claims,
     criterion_claims,
     overfitting_claims,
     pruning_claims,
     sparsity_table,
 )
+from .reading_claims import cnn_reading_claims
 from .rules import PARTS, VERDICTS
 from .sweeps import batch_claim, lr_claims
 

@@ -1,6 +1,7 @@
 """The book's sources and its runner."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def test_parameters_cell_and_profiles(chapter):
 def test_widget_cells_are_tagged(chapter):
     for cell in _cells(chapter):
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and ("widgets.interact" in source or "interact(" in source):
+        live = ("widgets.interact", "interact(", "live_explorer(")
+        if cell["cell_type"] == "code" and any(word in source for word in live):
             assert "widget" in cell["metadata"].get("tags", []), "widget cells need the short 'widget' timeout"
 
 
@@ -79,6 +81,30 @@ def test_setup_cell_is_folded(chapter):
     after = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])) + 1
     setup = next(c for c in cells[after:] if c["cell_type"] == "code")
     assert "import" in "".join(setup["source"]) and "hide-input" in setup["metadata"].get("tags", [])
+
+
+def _lines(cell) -> int:
+    return sum(1 for line in "".join(cell["source"]).splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_chapter_reads_as_prose_first(chapter):
+    """No chapter holds more code lines than prose lines (non-blank, every cell counted, hidden ones too)."""
+    cells = _cells(chapter)
+    code = sum(_lines(c) for c in cells if c["cell_type"] == "code")
+    prose = sum(_lines(c) for c in cells if c["cell_type"] == "markdown")
+    assert code <= prose, f"{chapter}: {code} code lines against {prose} of prose; move figure code to the library"
+
+
+DRAWING = re.compile(r"^(\w+\.)?plot_\w+\(|^plt\.show\(\)$|^\)$|^\s")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=str)
+def test_cells_that_only_draw_are_folded(chapter):
+    for cell in _cells(chapter):
+        lines = [line for line in "".join(cell["source"]).splitlines() if line.strip()]
+        if cell["cell_type"] == "code" and lines and all(DRAWING.match(line) for line in lines):
+            assert "hide-input" in cell["metadata"].get("tags", []), f"{chapter}: fold the drawing cell {lines}"
 
 
 def test_runner_names_the_failing_cell(tmp_path):

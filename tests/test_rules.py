@@ -177,3 +177,111 @@ def test_dead_runs_catch_every_relu_death_of_the_500_epoch_runs():
     assert dead[frame.activation == "relu"].sum() == 6
     assert dead.equals(flat)
     assert dead[frame.activation == "topo_sine_mid"].sum() == 0
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def test_intervals_at_the_fewest_units():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no mean of an empty array is taken
+        assert all(np.isnan(mean_interval([])))
+        assert all(np.isnan(ratio_interval([], [])))
+        assert np.isnan(ratio_interval([1.0], [], paired=False)[0])
+    mean, low, high = mean_interval([3.0])
+    assert mean == 3.0 and np.isnan(low) and np.isnan(high)
+    # two units: the t quantile at 1 degree of freedom (12.706) times sd / sqrt(2) = 12.706
+    assert mean_interval([1.0, 3.0]) == pytest.approx((2.0, 2.0 - 12.7062, 2.0 + 12.7062), abs=1e-3)
+    assert ratio_interval([2.0], [1.0])[0] == 2.0 and np.isnan(ratio_interval([2.0], [1.0])[1])
+    ratio, low, high = ratio_interval([2.0, 2.2], [1.0, 1.1])  # two units: a finite interval
+    assert ratio == pytest.approx(2.0) and np.isfinite(low) and np.isfinite(high)
+
+
+def test_ratio_interval_zero_denominator_and_zero_spread():
+    ratio, low, high = ratio_interval([1.0, 2.0, 3.0], [-1.0, 0.0, 1.0])
+    assert np.isnan(ratio) and (low, high) == (-np.inf, np.inf)
+    # no spread in either arm: the interval closes on the ratio, whatever the degrees of freedom
+    assert ratio_interval([2.0, 2.0, 2.0], [1.0, 1.0, 1.0], paired=False) == pytest.approx((2.0, 2.0, 2.0))
+
+
+def test_unpaired_ratio_interval_uses_welch_degrees_of_freedom():
+    """At each end of the interval the Welch t statistic of mean(a) - r mean(b) equals the t quantile."""
+    from scipy import stats
+
+    a, b = np.array([1.0, 1.2, 0.9, 1.1]), np.array([2.0, 2.3, 1.8, 2.2, 2.1])
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    t = stats.t.ppf(0.975, df)
+    _, low, high = ratio_interval(a, b, paired=False)
+    for r in (low, high):
+        assert abs(a.mean() - r * b.mean()) / np.sqrt(va + r**2 * vb) == pytest.approx(t, rel=1e-6)
+
+
+def test_correlation_interval_at_four_units_and_at_perfect_correlation():
+    assert np.isfinite(correlation_interval([1, 2, 3, 4], [1, 3, 2, 4])[1])
+    x = np.arange(10.0)
+    rho, low, high = correlation_interval(x, x)
+    assert rho == pytest.approx(1.0) and 0.999 < low < 1.0  # clipped below 1: a finite Fisher z
+    rho, low, high = correlation_interval(x, -x)
+    assert rho == pytest.approx(-1.0) and -1.0 < high < -0.999
+
+
+def test_death_rule_contradicted_with_deaths_in_both_arms():
+    verdict, p = rules.death_rule(8, 10, 1, 10)
+    assert verdict == "contradicted" and p < rules.ALPHA
+    assert rules.death_rule(1, 10, 8, 10)[0] == "holds"
+
+
+def test_death_rule_at_alpha_is_not_significant(monkeypatch):
+    class AtAlpha:
+        pvalue = rules.ALPHA
+
+    monkeypatch.setattr(rules.stats, "fisher_exact", lambda table: AtAlpha)
+    assert rules.death_rule(0, 25, 6, 25) == ("inconclusive", rules.ALPHA)
+    assert rules.death_rule(6, 25, 0, 25) == ("inconclusive", rules.ALPHA)
+
+
+def test_make_verdict_keeps_every_field():
+    numbers = (1.5, 1.2, 1.9, 10.0)
+    judged = rules.make_verdict("c", "p", "m", None, "holds", "why", "s", numbers, part="direction")
+    assert (judged.paper, judged.section, judged.verdict, judged.reason, judged.part) == ("p", "s", "holds", "why",
+                                                                                           "direction")
+    assert (judged.estimate, judged.low, judged.high, judged.threshold) == numbers
+    guarded = rules.make_verdict("c", "p", "m", "inconclusive: 3 units", "holds", "why", "s", numbers)
+    assert (guarded.paper, guarded.section, guarded.verdict, guarded.reason) == ("p", "s", "inconclusive", "3 units")
+    assert (guarded.estimate, guarded.threshold) == (1.5, 10.0)
+    empty = rules.make_verdict("c", "p", "m", "not yet measured", "holds", "why", "s", numbers)
+    assert (empty.paper, empty.section, empty.measured, empty.reason) == ("p", "s", "no committed results", "no runs")
+
+
+def test_size_reason_words():
+    held = rules.size_reason("holds", "holds", 0.67, "1.5x faster")
+    assert held == "1.5x faster or more (whole interval at or below 0.67)"
+    assert rules.size_reason("contradicted", "holds", 0.67, "1.5x faster").startswith("faster than ReLU, but not")
+    assert rules.size_reason("inconclusive", "holds", 0.67, "1.5x faster").startswith("faster than ReLU; whether")
+    assert rules.size_reason("inconclusive", "inconclusive", 0.67, "1.5x faster").startswith("whether 1.5x")
+
+
+def test_runs_of_without_an_experiment_column_is_empty():
+    assert rules.runs_of(pd.DataFrame({"seed": [0]}), "spheres").empty
+    assert list(rules.runs_of(None, "spheres").columns) == rules.RUN_COLUMNS
+
+
+def test_dead_runs_at_exactly_the_margin_are_dead():
+    frame = pd.DataFrame([run([0.5, 0.5 + rules.DEATH_MARGIN]), run([0.5, 0.5 + rules.DEATH_MARGIN + 1e-9])])
+    assert rules.dead_runs(frame, majority=0.5).tolist() == [True, False]
+
+
+def test_paired_times_one_row_per_shared_seed_at_the_given_target():
+    frame = pd.DataFrame([run([0.5, 0.8, 0.95], "relu", 0), run([0.9, 0.95, 0.96], "sine", 0),
+                          run([0.5, 0.5, 0.5], "relu", 1), run([0.5, 0.5, 0.97], "sine", 1),
+                          run([0.9, 0.9, 0.9], "sine", 2)])  # fmt: skip
+    frame["target"] = 0.99
+    wide = rules.paired_times(frame, ["relu", "sine"], target=0.9)
+    assert wide.seed.tolist() == [0, 1]  # seed 2 has no ReLU run
+    assert wide.t_relu.tolist() == [3, 3] and wide.r_relu.tolist() == [True, False]
+    assert wide.t_sine.tolist() == [1, 3] and wide.r_sine.tolist() == [True, True]
+    assert wide.s_relu.tolist() == [False, True]  # seed 1's ReLU run is flat: stuck
+    assert rules.paired_times(frame, []).empty

@@ -11,7 +11,8 @@ Topology
     :func:`subsample`, :func:`knn_hop_matrix`, :func:`knn_hop_graph`, :class:`SubsampleWarning`
 Tracking
     :class:`BettiTracker`, :func:`activation_layers`, :func:`plot_betti_profile`, :func:`frames_html`,
-    :func:`plot_betti_epochs`, :func:`plot_betti_grid`, :func:`plot_barcode`, :func:`plot_barcodes`
+    :func:`live_explorer`, :func:`plot_betti_epochs`, :func:`plot_betti_grid`, :func:`plot_barcode`,
+    :func:`plot_barcodes`
 Pruning
     ``toposcope.pruning`` (:func:`~toposcope.pruning.score_filters`,
     :class:`~toposcope.pruning.BettiImportance`, :func:`~toposcope.pruning.prune`,
@@ -38,6 +39,7 @@ from .models import MLP, PaperCNN
 from .plotting import (
     book_style,
     frames_html,
+    live_explorer,
     plot_barcode,
     plot_barcodes,
     plot_betti_epochs,
@@ -97,6 +99,7 @@ __all__ = [
     "knn_hop_graph",
     "knn_hop_matrix",
     "layer_readings",
+    "live_explorer",
     "long_bars",
     "nine_rings",
     "nine_spheres",

@@ -7,6 +7,7 @@ import pandas as pd
 __all__ = [
     "book_style",
     "frames_html",
+    "live_explorer",
     "plot_barcode",
     "plot_barcodes",
     "plot_betti_epochs",
@@ -287,3 +288,41 @@ def frames_html(draw, name, values=None, fixed: dict | None = None, *, dpi: int 
         f'i.src="data:image/png;base64,"+f[k];}}s.forEach(function(e){{e.addEventListener("input",u);}});}})();'
         f"</script></div>"
     )
+
+
+def live_explorer(draw, grid: dict, fixed: dict | None = None):
+    """The live twin of :func:`frames_html`: one ipywidgets control per parameter, over the same values.
+
+    Needs a running kernel (Jupyter, Binder); on a static page use :func:`frames_html`.
+    Numbers slide (``SelectionSlider``), text options toggle (``ToggleButtons``).
+
+    Parameters
+    ----------
+    draw : callable
+        Keyword arguments -> ``matplotlib.figure.Figure``.
+    grid : dict
+        ``{parameter: values}``, at least 2 values each, in control order.
+    fixed : dict, optional
+        The other arguments of ``draw``.
+
+    Returns
+    -------
+    ipywidgets.interactive
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    for key, options in grid.items():
+        if len(list(options)) < 2:
+            raise ValueError(f"need at least 2 values of {key!r} to choose from; got {list(options)}")
+
+    def show(**setting):
+        draw(**setting, **(fixed or {}))
+        plt.show()
+
+    def control(key, options):
+        options = list(options)
+        kind = widgets.ToggleButtons if all(isinstance(v, str) for v in options) else widgets.SelectionSlider
+        return kind(options=options, description=key)
+
+    return widgets.interactive(show, **{key: control(key, options) for key, options in grid.items()})

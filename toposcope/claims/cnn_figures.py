@@ -24,6 +24,8 @@ __all__ = [
     "plot_long_bars",
     "plot_separation",
     "reading_bands",
+    "run_inventory",
+    "separation_table",
 ]
 
 LAYOUT_STYLE = {"relu": ("C0", "ReLU"), "topo_sine_mid": ("C3", "sine in conv1, conv2"),
@@ -239,3 +241,32 @@ def plot_accuracy_curves(runs: pd.DataFrame, dataset: str):
     axes[0].legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def separation_table(readings: pd.DataFrame, layers: Sequence[str], labels: Mapping[str, str]) -> pd.DataFrame:
+    """Mean share of kNN edges between classes (all classes) at the last checkpoint: one row per layer (in
+    ``layers`` order, named by ``labels``), one column per (layout, images a class)."""
+    bands = reading_bands(readings, "cross_share")
+    last = bands[(bands.epoch == bands.epoch.max()) & (bands["class"] == "all")]
+    table = last.pivot_table(index="layer", columns=["activation", "n"], values="mean").reindex(list(layers))
+    table.index = [labels[layer] for layer in table.index]
+    return table
+
+
+def run_inventory(parts: Mapping[str, tuple[pd.DataFrame | None, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What committed CNN results a page reads: per results set and data set, its runs and seeds ("not run" where
+    absent), and each set's profile sizes (seeds aside).
+
+    ``parts``: title -> (runs or None, the profile of :data:`toposcope.experiments.cnn.PROFILES` that made them).
+    """
+    from ..experiments.cnn import DATASETS, PROFILES
+
+    done, sizes = {}, {}
+    for title, (runs, profile) in parts.items():
+        for dataset in DATASETS:
+            mine = runs[runs.dataset == dataset] if runs is not None else pd.DataFrame()
+            seeds = sorted(int(seed) for seed in mine.seed.unique()) if len(mine) else []
+            done[(title, dataset)] = f"{len(mine)} runs, seeds {seeds}" if len(mine) else "not run (files absent)"
+        sizes[title] = {key: str(value) for key, value in PROFILES[profile].items() if key != "seeds"}
+    inventory = pd.Series(done).unstack().rename_axis(index="results", columns="data set")
+    return inventory, pd.DataFrame(sizes).fillna("")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["write_cifar10_batch", "write_pet_images"]
+__all__ = ["write_cifar10_batch", "write_cifar10_folder", "write_pet_images"]
 
 
 def write_cifar10_batch(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray) -> Path:
@@ -48,3 +48,17 @@ def write_pet_images(folder: str | os.PathLike, images: np.ndarray, labels: np.n
         Image.fromarray(img).save(path, quality=95)
         paths.append(path)
     return paths
+
+
+def write_cifar10_folder(root: str | os.PathLike, per_batch: int = 20, seed: int = 0) -> Path:
+    """Write random stand-in images in CIFAR-10's binary layout: ``root/cifar-10-batches-bin/`` with the five
+    training batches and the test batch, ``per_batch`` images each (random pixels, random labels 0-9).
+
+    For exercising a loader where the real set cannot be downloaded.  Returns ``root``.
+    """
+    rng = np.random.default_rng(seed)
+    folder = Path(root) / "cifar-10-batches-bin"
+    for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        pixels = rng.integers(0, 256, (per_batch, 3, 32, 32), dtype=np.uint8)
+        write_cifar10_batch(folder / name, pixels, rng.integers(0, 10, per_batch))
+    return Path(root)

@@ -29,7 +29,7 @@ from ..datasets import naitzat as nz
 from ..topology import betti_numbers
 from .profiles import check_names
 
-__all__ = ["NOMINAL", "band_gaps", "knn_ceiling", "load_readings", "readings"]
+__all__ = ["NOMINAL", "band_gap_summary", "band_gaps", "knn_ceiling", "load_readings", "readings"]
 
 NOMINAL = {"rings": {0: (9, 9), 1: (9, 9)}, "spheres": {0: (9, 0, 9), 1: (18, 0, 18)}}
 """The Betti numbers each class is built to have: nine loops; nine or eighteen shells."""
@@ -146,6 +146,23 @@ def band_gaps(noise: float = nz.RING_NOISE, n_points: int = 16_000, k: int = 14,
                      "gap_noisy": gaps["gap_noisy"][0], "reach": float((noise / extent).min()), "hop": hop,
                      "joined": gaps["gap_noisy"][0] < hop})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def band_gap_summary(noises: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.7), paper: float = nz.RING_NOISE
+                     ) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
+    """:func:`band_gaps` at each noise (one table, index ``noise, label``) and one line per class saying
+    from which noise its bands join, how many hops apart they are without noise and how far at ``paper``'s.
+
+    ``noises`` must hold 0 and ``paper``.
+    """
+    gaps = pd.concat([band_gaps(noise).assign(noise=noise) for noise in noises])
+    lines = []
+    for label, part in gaps.groupby("label"):
+        clean, noisy = part[part.noise == 0.0].iloc[0], part[part.noise == paper].iloc[0]
+        lines.append(f"class {label}: bands joined from noise {part[part.joined].noise.min():g} on; closest bands "
+                     f"{clean.gap_clean / clean.hop:.1f} hops apart without noise, {noisy.gap_noisy:.4f} apart at "
+                     f"{paper:g} (one hop: {noisy.hop:.4f})")  # fmt: skip
+    return gaps.set_index(["noise", "label"]), lines
 
 
 def knn_ceiling(dataset: str = "rings", geometry: str = "naitzat", k: int = 15, seed: int = 0) -> float:

@@ -35,6 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from torch.utils.data import TensorDataset
 
 from ..batched import ModelSpec, train_many
@@ -47,7 +48,7 @@ from .profiles import FULL_BATCH, check_names
 from .profiles import MLP as PROFILES
 from .store import ResultStore, stored_note
 
-__all__ = ["DATASETS", "EXPERIMENTS", "PROFILES", "TrainingGroup", "run"]
+__all__ = ["DATASETS", "EXPERIMENTS", "PROFILES", "TrainingGroup", "chapter_runs", "run"]
 
 EXPERIMENTS = ("convergence", "batch_size", "learning_rate", "betti", "fashion")
 
@@ -140,6 +141,23 @@ def training_groups(cfg: dict[str, Any], experiments: Sequence[str]) -> Iterator
                 epochs = cfg["lr_sweep"].get("epochs", {}).get(lr, cfg["epochs"])
                 yield TrainingGroup("learning_rate", name, tuple(cfg["sweep_activations"]), seeds,
                                     cfg["batch_size"], lr, epochs, target=target_of(cfg, name))  # fmt: skip
+
+
+def chapter_runs(profile: str, committed: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """The runs chapter 3 reads: ``(recomputed, main, label, main profile)``.
+
+    ``recomputed``: the page's own runs of ``profile`` (``"smoke"``: a scratch file;
+    ``"full"``: resumed into ``committed``).  ``main``: the committed full results
+    where they exist, else the recomputed runs; ``label`` says which, for titles.
+    """
+    import tempfile
+
+    out = Path(tempfile.mkdtemp()) / "mlp_smoke.jsonl" if profile == "smoke" else committed
+    recomputed = run(profile, out, progress=False).frame()
+    full = ResultStore(committed).frame() if Path(committed).exists() else None
+    if full is not None and not full.empty:
+        return recomputed, full, "full profile (committed results)", "full"
+    return recomputed, recomputed, f"{profile} profile (computed on this page)", profile
 
 
 def run(profile: str = "smoke", out: str | Path | None = None, *, device: str = "auto", progress: bool = True,

@@ -1,0 +1,163 @@
+"""Mutation testing of the modules where a wrong answer is silent, one area at a time.
+
+For each area the script copies the working tree to a scratch folder, tells ``mutmut``
+(3.x) to mutate only that area's modules and to run only that area's tests, runs it,
+and reads back every mutant's outcome.  It prints one row per module: mutants made,
+killed (a test failed, or the mutant timed out), survived (every test passed),
+no tests (no test of the area calls the mutated function: a survivor too), the
+equivalent mutants listed below (a change no test can see because the behaviour is
+the same; each with its reason), and the kill rate
+
+    kill rate = killed / (mutants - equivalent)
+
+against the target of 90%.  Survivors' diffs go to ``--report`` (one file per area).
+On demand, not in CI: all areas take about an hour on 2 cores.
+
+    python benchmarks/mutation.py                 # every area
+    python benchmarks/mutation.py rules survival  # some areas
+    python benchmarks/mutation.py --list          # the areas, their modules and tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 0.90
+
+# area: (modules mutated, tests run).  Tests are the area's own files, not the whole suite.
+AREAS: dict[str, tuple[list[str], list[str]]] = {
+    "rules": (["toposcope/claims/rules.py", "toposcope/claims/intervals.py"],
+              ["tests/test_rules.py", "tests/test_verdicts.py"]),
+    "survival": (["toposcope/claims/survival.py"], ["tests/test_survival.py", "tests/test_rules.py"]),
+    "claims": (["toposcope/claims/betti.py", "toposcope/claims/convergence.py", "toposcope/claims/image_claims.py",
+                "toposcope/claims/reading_claims.py", "toposcope/claims/sweeps.py"],
+               ["tests/test_verdicts.py", "tests/test_cnn_readings_claims.py", "tests/test_rules.py"]),
+    "complexes": (["toposcope/hops.py", "toposcope/complexes.py"],
+                  ["tests/test_complexes.py", "tests/test_topology.py", "tests/test_neighbours.py"]),
+    "tracker": (["toposcope/_torch.py", "toposcope/tracker.py"],
+                ["tests/test_tracker.py", "tests/test_torch_helpers.py"]),
+    "pruning": (["toposcope/pruning/scores.py", "toposcope/pruning/surgery.py"], ["tests/test_pruning.py"]),
+    "store": (["toposcope/experiments/store.py"], ["tests/test_store.py"]),
+    "training": (["toposcope/training.py"], ["tests/test_models_training.py"]),
+}  # fmt: skip
+
+# Mutants no test can kill because they do not change what the code does, by mutmut's name.
+# A name here that no longer survives is reported as stale (the source moved under it).
+EQUIVALENT: dict[str, str] = {}
+
+# What the scratch copy needs besides the package and the tests (committed results, README).
+ALSO_COPY = ["data", "README.md", "book", "_toc.yml", "_config.yml", "requirements.txt", ".binder"]
+KILLED = {1, 3}  # a failing test, or pytest's internal error
+TIMEOUT = {36, 24, -24, 152, 255}  # the tests ran past 15x their clean time: counted as killed, shown apart
+SURVIVED, NO_TESTS = 0, {5, 33}
+# mutmut forks one child per mutant from a process that has run torch: one thread each, or a forked child can
+# wait forever on the parent's thread pool (every mutant then "times out").
+ENVIRONMENT = {"PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _scratch(area: str, modules: list[str], tests: list[str]) -> Path:
+    work = Path(tempfile.mkdtemp(prefix=f"mutation-{area}-"))
+    shutil.copytree(ROOT / "toposcope", work / "toposcope", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    for name in ALSO_COPY:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+        elif source.exists():
+            shutil.copy(source, work / name)
+    lines = ["[mutmut]", "source_paths=toposcope", "only_mutate=" + "\n    ".join(modules),
+             "pytest_add_cli_args_test_selection=" + "\n    ".join(tests),
+             "pytest_add_cli_args=-p no:cacheprovider -q",
+             "also_copy=" + "\n    ".join(ALSO_COPY)]  # fmt: skip
+    (work / "setup.cfg").write_text("\n".join(lines) + "\n")
+    return work
+
+
+def _outcomes(work: Path, module: str) -> dict[str, int]:
+    meta = work / "mutants" / (module + ".meta")
+    if not meta.exists():
+        return {}
+    return {name: code for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()}
+
+
+def _diff(work: Path, mutmut: str, name: str) -> str:
+    shown = subprocess.run([mutmut, "show", name], cwd=work, capture_output=True, text=True)
+    return shown.stdout
+
+
+def run_area(area: str, children: int, report: Path, keep: bool) -> list[dict]:
+    """Mutate one area's modules, run its tests against each mutant, return one row per module."""
+    modules, tests = AREAS[area]
+    work = _scratch(area, modules, tests)
+    mutmut = shutil.which("mutmut") or str(Path(sys.executable).parent / "mutmut")
+    started = time.perf_counter()
+    with open(report / f"{area}.log", "w") as log:
+        done = subprocess.run([mutmut, "run", "--max-children", str(children)], cwd=work, stdout=log,
+                              stderr=subprocess.STDOUT, env={**os.environ, **ENVIRONMENT})
+    seconds = time.perf_counter() - started
+    rows, survivors = [], []
+    for module in modules:
+        outcome = _outcomes(work, module)
+        equivalent = [name for name in outcome if name in EQUIVALENT]
+        live = [name for name, code in outcome.items() if code == SURVIVED or code in NO_TESTS]
+        survivors += [name for name in live if name not in EQUIVALENT]
+        timeouts = sum(code in TIMEOUT for code in outcome.values())
+        killed = sum(code in KILLED for code in outcome.values()) + timeouts
+        stale = [name for name in equivalent if outcome[name] in KILLED | TIMEOUT]
+        judged = len(outcome) - len(equivalent) + len(stale)
+        rows.append({"area": area, "module": module, "mutants": len(outcome), "killed": killed, "timeout": timeouts,
+                     "survived": sum(code == SURVIVED for code in outcome.values()),
+                     "no_tests": sum(code in NO_TESTS for code in outcome.values()),
+                     "equivalent": len(equivalent) - len(stale), "stale_equivalent": len(stale),
+                     "kill_rate": killed / judged if judged else float("nan"), "seconds": round(seconds),
+                     "mutmut_rc": done.returncode})  # fmt: skip
+    with open(report / f"{area}.survivors.txt", "w") as out:
+        for name in survivors:
+            out.write(_diff(work, mutmut, name) + "\n")
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("areas", nargs="*", help=f"areas to run (default: all of {', '.join(AREAS)})")
+    parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--report", type=Path, default=Path("mutation-report"), help="folder for logs and survivors")
+    parser.add_argument("--keep", action="store_true", help="keep each area's scratch copy")
+    parser.add_argument("--list", action="store_true", help="list the areas and stop")
+    args = parser.parse_args()
+    unknown = sorted(set(args.areas) - set(AREAS))
+    if unknown:
+        parser.error(f"unknown areas {unknown}; choose from {list(AREAS)}")
+    if args.list:
+        for area, (modules, tests) in AREAS.items():
+            print(f"{area}: mutates {' '.join(modules)}; runs {' '.join(tests)}")
+        return
+    import pandas as pd
+
+    args.report.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for area in args.areas or list(AREAS):
+        rows += run_area(area, args.children, args.report, args.keep)
+        print(pd.DataFrame(rows[-len(AREAS[area][0]):]).to_string(index=False, float_format="{:.2f}".format),
+              flush=True)
+    table = pd.DataFrame(rows)
+    table["meets_target"] = table["kill_rate"] >= TARGET
+    table.to_csv(args.report / "kill_rates.csv", index=False)
+    print(f"\nKill rate per module (target {TARGET:.0%}); survivors' diffs in {args.report}")
+    print(table.to_string(index=False, float_format="{:.2f}".format))
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@ BINDER = ROOT / ".binder"
 NOT_ON_BINDER = {
     "pytest", "ruff", "selenium", "import-linter", "hypothesis", "iniconfig", "pluggy", "trio", "trio-websocket",
     "outcome", "wsproto", "sniffio", "pysocks", "websocket-client", "h11", "grimp", "sortedcontainers", "ray",
-    "msgpack", "protobuf",
+    "msgpack", "protobuf", "mutmut", "coverage", "libcst", "setproctitle", "textual",
 }  # fmt: skip
 
 

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -141,3 +143,145 @@ def test_fit_trains_in_train_mode_even_from_eval_mode():
     assert not torch.allclose(model[1].running_mean, torch.zeros(16))  # statistics updated: trained in train mode
     assert True in seen_training  # dropout saw training batches
     assert seen_training[-1] is False  # and the accuracy after the epoch was measured in eval mode
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def _blobs(n=20, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 2
+    return torch.randn(n, 2, generator=g) + 2.0 * y[:, None], y
+
+
+def test_recorded_loss_is_the_sample_weighted_mean_over_the_epoch():
+    """Frozen weights (the one trained parameter has a zero gradient): the epoch's loss is the model's mean
+    cross-entropy on every sample, whatever the batches (20 samples in batches of 7, 7 and 6)."""
+
+    class Frozen(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(2, 2).requires_grad_(False)
+            self.unused = nn.Parameter(torch.zeros(2))
+
+        def forward(self, x):
+            return self.linear(x) + 0 * self.unused
+
+    X, y = _blobs()
+    torch.manual_seed(0)
+    model = Frozen()
+    expected = nn.functional.cross_entropy(model(X), y).item()
+    history = ts.fit(model, (X, y), epochs=1, batch_size=7, lr=0.1, progress=False, device="cpu")
+    assert history.records[0]["loss"] == pytest.approx(expected, rel=1e-6)
+    assert 0 <= history.records[0]["time"] < 60
+
+
+def test_fit_defaults_are_the_documented_ones():
+    X, y = _blobs(300)
+    weights = []
+    for options in ({}, {"epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0, "stop_at_target": False}):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        history = ts.fit(model, (X, y), target_accuracy=0.5, progress=False, device="cpu", **options)
+        weights.append(model.weight.detach().clone())
+        assert len(history.records) == 10 and history.device == "cpu"
+    assert torch.equal(*weights)
+
+
+def test_shuffling_uses_fits_own_generator_not_the_global_one():
+    X, y = _blobs(64)
+    weights = []
+    for disturbance in (1, 2):
+        torch.manual_seed(0)
+        model = nn.Linear(2, 2)
+        torch.manual_seed(disturbance)  # the global generator differs; fit's seed does not
+        ts.fit(model, (X, y), epochs=2, batch_size=8, lr=0.1, seed=3, progress=False, device="cpu")
+        weights.append(model.weight.detach().clone())
+    assert torch.equal(*weights)
+
+
+def test_history_reaches_the_target_at_or_above_it_once():
+    history = ts.training.History(target_accuracy=0.9)
+    history.log({"epoch": 1, "train_acc": 0.9, "test_acc": 0.8})
+    history.log({"epoch": 2, "train_acc": 0.95, "test_acc": 0.9})
+    history.log({"epoch": 3, "train_acc": 0.99, "test_acc": 0.99})
+    assert (history.epoch_reached, history.test_epoch_reached) == (1, 2)
+
+
+def test_callbacks_receive_the_model_and_each_record():
+    X, y = _blobs()
+    model, seen = nn.Linear(2, 2), []
+    ts.fit(model, (X, y), epochs=1, progress=False, callbacks=[lambda m, e, r: seen.append((m, e, dict(r)))])
+    assert seen[0] == (model, 0, {}) and seen[1][0] is model and seen[1][2]["epoch"] == 1
+
+
+def test_patience_restores_a_deep_copy_of_the_best_epoch():
+    """Held-out accuracy rises for two epochs, then falls: the model must end with epoch 2's weights."""
+    X, y = _blobs(40)
+    model = nn.Linear(2, 2)
+    states = {}
+    scripted = iter([0.5, 0.7, 0.8, 0.6, 0.6, 0.6])  # epoch 0 (before training), then epochs 1-5
+
+    def evaluate(model, data, device=None):
+        return next(scripted) if len(data[0]) == 10 else 0.5
+
+    held_out = (X[:10], y[:10])
+    import toposcope.training as training
+
+    original = training.evaluate
+    training.evaluate = evaluate
+    try:
+        history = ts.fit(model, (X, y), held_out, epochs=5, lr=0.1, patience=2, progress=False, device="cpu",
+                         callbacks=[lambda m, e, r: states.setdefault(e, copy.deepcopy(m.state_dict()))])
+    finally:
+        training.evaluate = original
+    assert history.best_epoch == 2 and len(history.records) == 4
+    assert torch.equal(model.weight, states[2]["weight"]) and not torch.equal(model.weight, states[4]["weight"])
+
+
+def test_fit_casts_float_features_to_the_models_dtype_and_leaves_integer_ones():
+    import numpy as np
+
+    X, y = _blobs()
+    model = nn.Linear(2, 2)
+    ts.fit(model, (X.double().numpy(), y.numpy()), epochs=1, progress=False, device="cpu")
+    assert model.weight.dtype == torch.float32
+    wide = nn.Linear(2, 2).double()
+    ts.fit(wide, (X, y), epochs=1, progress=False, device="cpu")
+    assert wide.weight.dtype == torch.float64
+    tokens = torch.randint(0, 5, (20, 1))
+    embed = nn.Sequential(nn.Embedding(5, 2), nn.Flatten())
+    ts.fit(embed, (tokens, y), epochs=1, progress=False, device="cpu")  # integer inputs stay integers
+    assert np.isfinite(embed[0].weight.detach().numpy()).all()
+
+
+def test_a_non_finite_loss_in_the_first_batch_names_it():
+    X, y = _blobs()
+    X[0] = 3e38  # finite, but the logits overflow: the loss of the first batch is not finite
+    model = nn.Linear(2, 2)
+    nn.init.ones_(model.weight)
+    with pytest.raises(FloatingPointError, match=r"^the training loss is not finite in epoch 1, batch 0 \(0-based\); "
+                                                 r"the model's weights are no longer usable\. Lower the learning rate "
+                                                 r"or check the data\.$"):  # fmt: skip
+        ts.fit(model, (X, y), epochs=1, batch_size=20, progress=False, device="cpu")
+
+
+def test_fit_names_the_bad_argument():
+    X, y = _blobs()
+    with pytest.raises(TypeError, match=r"^train must be"):
+        ts.fit(nn.Linear(2, 2), "data", progress=False)
+    with pytest.raises(TypeError, match=r"^test must be"):
+        ts.fit(nn.Linear(2, 2), (X, y), "data", progress=False)
+    with pytest.raises(ValueError, match="patience must be a positive integer; got True"):
+        ts.fit(nn.Linear(2, 2), (X, y), (X, y), patience=True, progress=False)
+    with pytest.raises(ValueError, match=r"^patience needs held-out data to watch: pass test=$"):
+        ts.fit(nn.Linear(2, 2), (X, y), patience=2, progress=False)
+
+
+def test_progress_bar_shows_only_when_asked(capsys):
+    X, y = _blobs()
+    ts.fit(nn.Linear(2, 2), (X, y), epochs=2, progress=False, device="cpu")
+    assert capsys.readouterr().err == ""
+    ts.fit(nn.Linear(2, 2), (X, y), epochs=2, progress=True, device="cpu")
+    err = capsys.readouterr().err
+    assert "training" in err and "epoch" in err and "loss=" in err and "acc=" in err

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -248,3 +249,106 @@ def test_two_writers_share_one_sweep_and_run_each_cell_once(tmp_path):
     assert sorted(computed) == list(range(30))  # no cell computed twice
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert sorted(r["params"]["seed"] for r in records) == list(range(30))
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def test_stores_reading_each_others_appends_see_every_run_and_warn_of_nothing(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    a, b = ResultStore(path), ResultStore(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(6):
+            (a if seed % 2 else b).add({"seed": seed}, {"v": seed * 10})
+        a.add({"seed": 0}, {"v": -1})  # finished by the other store: read, not written again
+    assert sorted(a.frame().seed) == list(range(6)) and a.frame().set_index("seed").v[0] == 0
+    assert len(path.read_text().splitlines()) == 6
+    with path.open("a") as f:
+        f.write("\n" + json.dumps({"params": {"seed": 6}, "result": {"v": 60}}) + "\nnot json\n")
+    with pytest.warns(UserWarning, match=r"runs\.jsonl:9 is not a result record") as caught:
+        b.add({"seed": 7}, {"v": 70})  # the blank line 7 is skipped, line 8 read, line 9 quarantined
+    assert caught[0].filename == __file__  # the warning points at the caller
+    assert sorted(b.frame().seed) == list(range(8))
+    assert (tmp_path / "runs.jsonl.quarantine").read_bytes() == b"not json\n"
+
+
+def test_quarantine_that_cannot_be_written_still_warns(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text("not json\n")
+    (tmp_path / "runs.jsonl.quarantine").mkdir()  # the copy cannot be kept: the warning still comes
+    with pytest.warns(UserWarning, match="is not a result record"):
+        assert len(ResultStore(path)) == 0
+
+
+def test_a_torn_tail_is_kept_whole_with_its_newline(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(json.dumps({"params": {"seed": 0}, "result": {"v": 0}}) + '\n{"params": {"se')
+    with pytest.warns(UserWarning, match="torn") as caught:
+        ResultStore(path)
+    assert caught[0].filename == __file__
+    assert (tmp_path / "runs.jsonl.torn").read_bytes() == b'{"params": {"se\n'
+
+
+def test_a_failed_first_write_leaves_an_empty_file_and_the_write_error(tmp_path, monkeypatch):
+    path = tmp_path / "new" / "runs.jsonl"
+    store = ResultStore(path)
+
+    def fail(*args):
+        raise OSError(5, "I/O error")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="I/O error"):
+        store.add({"seed": 0}, {"v": 0})
+    assert path.read_bytes() == b""
+    monkeypatch.setattr(os, "truncate", fail)  # even when cutting back fails, the caller sees the write's error
+    with pytest.raises(OSError, match="I/O error"):
+        store.add({"seed": 0}, {"v": 0})
+
+
+def _lock_free(path) -> bool:
+    import fcntl
+
+    locks = list(path.with_name(path.name + ".claims").glob("*.lock"))
+    assert locks, "claims are lock files in <name>.claims/"
+    for lock in locks:
+        with open(lock, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
+
+
+def test_adding_a_claimed_run_releases_its_claim_at_once(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    store = ResultStore(path)
+    with store.claim([{"seed": 0}]) as todo:
+        assert todo == [{"seed": 0}] and not _lock_free(path)
+        store.add({"seed": 0}, {"v": 0})
+        assert _lock_free(path)
+
+
+def test_a_run_finished_elsewhere_since_the_last_read_is_not_claimed(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    slow, fast = ResultStore(path), ResultStore(path)
+    fast.add({"seed": 0}, {"v": 0})
+    with slow.claim([{"seed": 0}, {"seed": 1}]) as todo:
+        assert todo == [{"seed": 1}]
+    assert _lock_free(path)
+
+
+def test_nested_non_finite_parameter_is_named_in_full(tmp_path):
+    with pytest.raises(ValueError, match=r"^parameter optim\.lr is nan: a run's parameters must be finite numbers "
+                                         r"\(NaN, inf and -inf would all be stored as null, and their runs would "
+                                         r"collide\)$"):  # fmt: skip
+        ResultStore(tmp_path / "runs.jsonl").add({"optim": {"lr": float("nan")}}, {"v": 0})
+
+
+def test_stored_values_are_plain_json_in_shortest_form(tmp_path):
+    from toposcope.experiments.store import plain
+
+    assert plain(np.float32(0.1)) == 0.1 and plain([np.float32(0.1), np.int64(2)]) == [0.1, 2]
+    assert plain(np.array([1.5, np.inf])) == [1.5, None] and plain(0.30000000000000004) == 0.30000000000000004
+    assert plain((1, 2)) == [1, 2]

@@ -52,7 +52,38 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
 
 # Mutants no test can kill because they do not change what the code does, by mutmut's name.
 # A name here that no longer survives is reported as stale (the source moved under it).
-EQUIVALENT: dict[str, str] = {}
+_NAN = 'float("NAN") is float("nan") (Python reads the name case-blind)'
+_INF = 'float("INF") is float("inf") (case-blind)'
+_ASARRAY = "the values are numbers either way and every later step computes in floating point"
+EQUIVALENT: dict[str, str] = {
+    # claims/rules.py: death_rule (p < ALPHA means the two death rates differ)
+    "toposcope.claims.rules.x_death_rule__mutmut_10": "'<' -> '<=' between the rates: equal rates give p = 1",
+    "toposcope.claims.rules.x_death_rule__mutmut_16": "sine deaths x n: when p < ALPHA and the sine rate is "
+    "higher, dead_sine >= 1 makes dead_sine * n_sine >= 1 >= the ReLU rate, so the test reads the same",
+    "toposcope.claims.rules.x_death_rule__mutmut_17": "'>' -> '>=' between the rates: equal rates give p = 1",
+    # claims/intervals.py
+    **{f"toposcope.claims.intervals.x_mean_interval__mutmut_{i}": _ASARRAY for i in (3, 5)},
+    **{f"toposcope.claims.intervals.x_mean_interval__mutmut_{i}": _NAN for i in (13, 18, 21)},
+    **{f"toposcope.claims.intervals.x_ratio_interval__mutmut_{i}": _ASARRAY for i in (4, 6, 8, 10)},
+    **{f"toposcope.claims.intervals.x_ratio_interval__mutmut_{i}": _NAN for i in (27, 30, 33, 130)},
+    **{f"toposcope.claims.intervals.x_ratio_interval__mutmut_{i}": _INF for i in (145, 148)},
+    "toposcope.claims.intervals.x_ratio_interval__mutmut_104": "t.ppf((1 - LEVEL) / 2) is minus t.ppf((1 + LEVEL) "
+    "/ 2): the squared quantile is the same",
+    "toposcope.claims.intervals.x_ratio_interval__mutmut_139": "qa == 0 exactly needs mean(b)^2 == t^2 var(b) / n "
+    "to the last bit; no data reach it",
+    **{f"toposcope.claims.intervals.x_correlation_interval__mutmut_{i}": _NAN for i in (17, 20)},
+    "toposcope.claims.intervals.x_exact_rate_interval__mutmut_4": "scipy's default confidence level is 0.95, "
+    "LEVEL's value",
+    "toposcope.claims.intervals.x_exact_rate_interval__mutmut_5": "scipy's default method is 'exact'",
+    # claims/survival.py
+    **{f"toposcope.claims.survival.x_kaplan_meier__mutmut_{i}": _ASARRAY for i in (3, 5)},
+    **{f"toposcope.claims.survival.x_capped_times__mutmut_{i}": _ASARRAY for i in (3, 5)},
+    "toposcope.claims.survival.x_kaplan_meier__mutmut_60": "the filtered message is only ever a RuntimeWarning",
+    "toposcope.claims.survival.x_km_median__mutmut_17": _INF,
+    "toposcope.claims.survival.x_restricted_mean__mutmut_7": "'<' -> '<=' tau: a step at tau adds an interval "
+    "of width 0",
+    **{f"toposcope.claims.survival.x_paired_rmst_ratio__mutmut_{i}": _NAN for i in (16, 19, 22)},
+}
 
 # What the scratch copy needs besides the package and the tests (committed results, README).
 ALSO_COPY = ["data", "README.md", "book", "_toc.yml", "_config.yml", "requirements.txt", ".binder"]

@@ -351,4 +351,5 @@ def test_stored_values_are_plain_json_in_shortest_form(tmp_path):
 
     assert plain(np.float32(0.1)) == 0.1 and plain([np.float32(0.1), np.int64(2)]) == [0.1, 2]
     assert plain(np.array([1.5, np.inf])) == [1.5, None] and plain(0.30000000000000004) == 0.30000000000000004
-    assert plain((1, 2)) == [1, 2]
+    assert plain((1, 2)) == [1, 2] and plain(np.array(2.5)) == 2.5
+    assert plain(np.array([[0.1]], np.float32)) == [[0.1]] == plain([[np.float32(0.1)]])

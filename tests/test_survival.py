@@ -197,3 +197,9 @@ def test_time_table_without_the_reference_and_with_a_reference_that_never_reache
     rows += [one_run([0.5, 0.5], activation="relu", seed=s) for s in range(3)]
     table = time_table(pd.DataFrame(rows))
     assert 0 < table.loc["tanh", "logrank_p"] < 0.05  # one arm reaching is enough for the test
+
+
+def test_reached_flags_may_be_zeros_and_ones():
+    as_bool = kaplan_meier([2.0, 4, 6], [True, False, True])
+    assert kaplan_meier([2, 4, 6], [1, 0, 1]).equals(as_bool)
+    assert survival.capped_times([5, 60], [1, 0], 60).tolist() == [5, 60]

@@ -288,3 +288,14 @@ def test_learning_rate_spread_and_best_rate():
     values[1e-2] = {"relu": [None] * 5 + steady[:5], "topo_sine_mid": steady}
     guarded = verdicts.lr_claims(sweep("learning_rate", "lr", values, {1e-3: 100, 3e-3: 100, 1e-2: 100}))
     assert all(v.verdict == "inconclusive" and "learning rate 0.01 (relu) has 50%" in v.reason for v in guarded)
+
+
+def test_committed_report_matches_its_snapshot():
+    """Every field of every row of the report of the committed results, against data/results/report.csv.
+
+    A change to a verdict, reason, label or number shows here first.  If it is meant, regenerate with
+    ``python -m toposcope.claims.verdicts --csv data/results/report.csv`` and read the diff.
+    """
+    computed = verdicts.report_csv(report(**verdicts.load_results(ROOT)))
+    committed = (ROOT / "data" / "results" / "report.csv").read_text()
+    assert computed.splitlines() == committed.splitlines()

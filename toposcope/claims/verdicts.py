@@ -31,7 +31,7 @@ from .reading_claims import cnn_reading_claims
 from .rules import PARTS, VERDICTS
 from .sweeps import batch_claim, lr_claims
 
-__all__ = ["RESULTS", "findings_markdown", "load_results", "meanings", "report", "summary"]
+__all__ = ["RESULTS", "findings_markdown", "load_results", "meanings", "report", "report_csv", "summary"]
 
 
 def _budget_claims(frame: pd.DataFrame | None) -> list:
@@ -181,14 +181,27 @@ def load_results(root: str | os.PathLike = ".", names: Sequence[str] | None = No
     return {name: runs(path) if path.exists() else None for name, path in files.items()}
 
 
+def report_csv(table: pd.DataFrame) -> str:
+    """The report as CSV text, every field of every row (numbers to 6 significant digits): what
+    ``data/results/report.csv`` holds for the committed results, so a change to any verdict, reason or
+    label shows in a diff."""
+    return table.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Print the report of the committed results, or (``--readme``) write its findings into README.md."""
+    """Print the report of the committed results, or (``--readme``) write its findings into README.md,
+    or (``--csv PATH``) write the whole report as CSV."""
     import argparse
 
     parser = argparse.ArgumentParser(description="the paper's claims, judged from the committed results")
     parser.add_argument("--readme", action="store_true", help="rewrite the findings block of README.md")
+    parser.add_argument("--csv", type=Path, help="write every field of the report to this CSV file")
     args = parser.parse_args(argv)
     table = report(**load_results())
+    if args.csv:
+        args.csv.write_text(report_csv(table))
+        print(f"{args.csv}: {len(table)} rows written")
+        return
     if not args.readme:
         with pd.option_context("display.max_colwidth", 200, "display.width", 250):
             print(summary(table).to_string())

@@ -44,7 +44,7 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
     "complexes": (["toposcope/hops.py", "toposcope/complexes.py"],
                   ["tests/test_complexes.py", "tests/test_topology.py", "tests/test_neighbours.py"]),
     "tracker": (["toposcope/_torch.py", "toposcope/tracker.py"],
-                ["tests/test_tracker.py", "tests/test_torch_helpers.py"]),
+                ["tests/test_tracker.py", "tests/test_torch_helpers.py", "tests/test_models_training.py"]),
     "pruning": (["toposcope/pruning/scores.py", "toposcope/pruning/surgery.py"], ["tests/test_pruning.py"]),
     "store": (["toposcope/experiments/store.py"], ["tests/test_store.py"]),
     "training": (["toposcope/training.py"], ["tests/test_models_training.py"]),
@@ -109,6 +109,9 @@ def _scratch(area: str, modules: list[str], tests: list[str]) -> Path:
     lines = ["[mutmut]", "source_paths=toposcope", "only_mutate=" + "\n    ".join(modules),
              "pytest_add_cli_args_test_selection=" + "\n    ".join(tests),
              "pytest_add_cli_args=-p no:cacheprovider -q",
+             # workers forked from a clean server, not from the process that ran the suite (torch, joblib's
+             # worker processes: reaping one of those crashed a fork-mode run)
+             "process_isolation=forkserver",
              "also_copy=" + "\n    ".join(ALSO_COPY)]  # fmt: skip
     (work / "setup.cfg").write_text("\n".join(lines) + "\n")
     return work

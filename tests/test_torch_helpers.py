@@ -156,3 +156,107 @@ def test_tracker_checks_labels_and_names_each_layer_once():
         ts.BettiTracker(model, layers=["nope"])
     with pytest.raises(TypeError, match="integer class indices"):
         ts.BettiTracker(model).profile(torch.randn(10, 2), torch.zeros(10))
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def test_forward_batches_edges():
+    from toposcope._torch import forward_batches
+
+    calls = []
+    model = nn.Linear(3, 2)
+    model.register_forward_hook(lambda module, inputs, output: calls.append(len(inputs[0])))
+    X = torch.randn(4097, 3, dtype=torch.float64)  # float64 data, float32 model: cast, not refused
+    out = forward_batches(model, X)
+    assert calls == [4096, 1] and out.dtype == torch.float32 and out.shape == (4097, 2)  # the default batch: 4096
+    calls.clear()
+    forward_batches(model, X[:3], batch_size=1)
+    assert calls == [1, 1, 1]
+    with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
+        forward_batches(model, X, batch_size=0)
+    assert forward_batches(model, X[:0]).shape == (0,)
+    tokens = torch.tensor([[1], [3]])
+    embed = nn.Sequential(nn.Embedding(5, 2), nn.Flatten())
+    assert torch.equal(forward_batches(embed, tokens), embed(tokens).detach())  # integer inputs are not cast
+    negative = -torch.ones(4, 3)
+    forward_batches(nn.ReLU(inplace=True), negative)
+    assert (negative == -1).all()  # an in-place first layer never writes into the caller's inputs
+
+
+def test_captured_outputs_are_float32_cpu_copies():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU()).double()
+    with capture_outputs(model, ["1"]) as seen:
+        model(torch.randn(5, 3, dtype=torch.float64))
+    assert seen["1"][0].dtype == torch.float32 and seen["1"][0].device.type == "cpu"
+
+
+def test_random_subset_is_seeded():
+    from torch.utils.data import TensorDataset
+
+    from toposcope._torch import random_subset
+
+    data = TensorDataset(torch.arange(100), torch.arange(100) % 2)
+    a, b, c = (random_subset(data, 10, seed).tensors[0].tolist() for seed in (0, 0, 1))
+    assert a == b != c and len(a) == 10
+    expected = torch.randperm(100, generator=torch.Generator().manual_seed(0))[:10].tolist()
+    assert a == expected
+
+
+def test_training_arguments_are_checked_with_named_messages():
+    from toposcope._torch import check_label_sets, check_training_args
+
+    good = {"epochs": 1, "batch_size": 1, "lr": 0.1, "target_accuracy": None}
+    check_training_args(**good)
+    check_training_args(**{**good, "epochs": 0, "target_accuracy": 1.0})
+    cases = [("epochs", -1, "epochs must be an integer >= 0; got -1"), ("epochs", True, "epochs must be an integer"),
+             ("epochs", 1.0, "epochs must be an integer"), ("batch_size", 0, "batch_size must be an integer >= 1"),
+             ("batch_size", True, "batch_size must be"), ("batch_size", 2.0, "batch_size must be"),
+             ("lr", 0.0, "lr must be a positive, finite number; got 0.0"), ("lr", True, "lr must be"),
+             ("lr", float("inf"), "lr must be"), ("lr", "0.1", "lr must be"),
+             ("target_accuracy", 95, r"target_accuracy is a fraction in \(0, 1\] \(0.99, not 99\); got 95"),
+             ("target_accuracy", 0.0, "target_accuracy is a fraction"),
+             ("target_accuracy", "0.9", "target_accuracy is a fraction")]  # fmt: skip
+    for name, value, message in cases:
+        with pytest.raises(ValueError, match=message):
+            check_training_args(**{**good, name: value})
+    check_label_sets(torch.tensor([0, 1, 2]), torch.tensor([2, 0]))
+    with pytest.raises(ValueError, match=r"^the test set has labels the training set lacks: \[3, 4\]$"):
+        check_label_sets(torch.tensor([0, 1]), torch.tensor([4, 3, 0]))
+
+
+def test_as_xy_accepts_one_sample_and_names_each_fault():
+    X, y = torch.zeros(1, 2), torch.zeros(1, dtype=torch.long)
+    assert as_xy((X, y), "train")[0].shape == (1, 2)
+    with pytest.raises(ValueError, match=r"^train must hold exactly two tensors"):
+        as_xy((X, y, y), "train")
+    with pytest.raises(ValueError, match=r"^train is empty$"):
+        as_xy((X[:0], y[:0]), "train")
+    with pytest.raises(ValueError, match=r"^test: labels must be a 1-D tensor of class indices >= 0; got shape "
+                                         r"\(1, 1\), min 0$"):  # fmt: skip
+        as_xy((X, y[:, None]), "test")
+    with pytest.raises(ValueError, match=r"got shape \(1,\), min -1$"):
+        as_xy((X, y - 1), "test")
+    bad = torch.zeros(5, 2)
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"^train holds NaN or inf in 1 of 5 inputs \(first: row 3\)"):
+        as_xy((bad, torch.zeros(5, dtype=torch.long)), "train")
+    with pytest.raises(TypeError, match=r"got str$"):
+        as_xy("data", "train")
+
+
+def test_draw_per_class_leaves_the_generator_alone_for_small_classes():
+    import numpy as np
+
+    from toposcope.tracker import draw_per_class
+
+    y = torch.tensor([0] * 3 + [1] * 10)
+    drawn = draw_per_class(y, 3, seed=5).tolist()
+    expected = sorted(np.random.default_rng(5).choice(np.arange(3, 13), size=3, replace=False).tolist())
+    assert drawn == [0, 1, 2, *expected]
+
+
+def test_topo_sine_modules_are_activation_layers():
+    model = ts.MLP(2, hidden=[4, 4], activations={"act1": "topo_sine"})
+    assert isinstance(model.get_submodule("act1"), ts.TopoSine)
+    assert ts.activation_layers(model) == ["act1", "act2"]

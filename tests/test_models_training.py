@@ -1,4 +1,5 @@
 import copy
+import re
 
 import pytest
 import torch
@@ -182,7 +183,7 @@ def test_fit_defaults_are_the_documented_ones():
     for options in ({}, {"epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0, "stop_at_target": False}):
         torch.manual_seed(0)
         model = nn.Linear(2, 2)
-        history = ts.fit(model, (X, y), target_accuracy=0.5, progress=False, device="cpu", **options)
+        history = ts.fit(model, (X, y), target_accuracy=0.01, progress=False, device="cpu", **options)
         weights.append(model.weight.detach().clone())
         assert len(history.records) == 10 and history.device == "cpu"
     assert torch.equal(*weights)
@@ -239,6 +240,34 @@ def test_patience_restores_a_deep_copy_of_the_best_epoch():
     assert torch.equal(model.weight, states[2]["weight"]) and not torch.equal(model.weight, states[4]["weight"])
 
 
+def test_patience_with_no_improvement_restores_the_starting_weights():
+    X, y = _blobs(40)
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    start = copy.deepcopy(model.state_dict())
+    import toposcope.training as training
+
+    original = training.evaluate
+    training.evaluate = lambda model, data, device=None: 0.5  # held-out accuracy never beats the start
+    try:
+        history = ts.fit(model, (X, y), (X[:10], y[:10]), epochs=5, lr=0.1, patience=2, progress=False, device="cpu")
+    finally:
+        training.evaluate = original
+    assert history.best_epoch == 0 and len(history.records) == 2
+    assert torch.equal(model.weight, start["weight"]) and torch.equal(model.bias, start["bias"])
+
+
+def test_sgd_takes_one_step_of_the_given_learning_rate():
+    X, y = _blobs()
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    before = model.weight.detach().clone()
+    loss = nn.functional.cross_entropy(model(X), y)
+    (grad,) = torch.autograd.grad(loss, model.weight)
+    ts.fit(model, (X, y), epochs=1, batch_size=20, lr=0.5, optimizer="sgd", progress=False, device="cpu")
+    assert torch.allclose(model.weight, before - 0.5 * grad, atol=1e-6)
+
+
 def test_fit_casts_float_features_to_the_models_dtype_and_leaves_integer_ones():
     import numpy as np
 
@@ -257,13 +286,13 @@ def test_fit_casts_float_features_to_the_models_dtype_and_leaves_integer_ones():
 
 def test_a_non_finite_loss_in_the_first_batch_names_it():
     X, y = _blobs()
-    X[0] = 3e38  # finite, but the logits overflow: the loss of the first batch is not finite
+    X[:] = 3e38  # finite, but the logits overflow: every batch's loss is non-finite, the first is named
     model = nn.Linear(2, 2)
     nn.init.ones_(model.weight)
     with pytest.raises(FloatingPointError, match=r"^the training loss is not finite in epoch 1, batch 0 \(0-based\); "
                                                  r"the model's weights are no longer usable\. Lower the learning rate "
                                                  r"or check the data\.$"):  # fmt: skip
-        ts.fit(model, (X, y), epochs=1, batch_size=20, progress=False, device="cpu")
+        ts.fit(model, (X, y), epochs=1, batch_size=5, progress=False, device="cpu")
 
 
 def test_fit_names_the_bad_argument():
@@ -282,6 +311,13 @@ def test_progress_bar_shows_only_when_asked(capsys):
     X, y = _blobs()
     ts.fit(nn.Linear(2, 2), (X, y), epochs=2, progress=False, device="cpu")
     assert capsys.readouterr().err == ""
-    ts.fit(nn.Linear(2, 2), (X, y), epochs=2, progress=True, device="cpu")
+    ts.fit(nn.Linear(2, 2), (X, y), epochs=2, device="cpu")  # shown by default
     err = capsys.readouterr().err
-    assert "training" in err and "epoch" in err and "loss=" in err and "acc=" in err
+    assert "training:" in err and re.search(r"epoch/s|s/epoch", err)
+    assert re.search(r"loss=\d", err) and re.search(r"acc=\d", err)
+
+
+def test_a_model_without_parameters_gets_the_optimizers_message():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="empty parameter list"):
+        ts.fit(nn.Flatten(), (X, y), epochs=1, progress=False, device="cpu")

@@ -173,3 +173,92 @@ def test_fit_takes_float64_features_for_a_float32_model():
         model, (torch.from_numpy(X), torch.from_numpy(y)), epochs=30, lr=0.05, progress=False, device="cpu"
     )
     assert history.records[-1]["train_acc"] > 0.9
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def _small_model():
+    torch.manual_seed(0)
+    return ts.MLP(2, hidden=[8, 8])
+
+
+def test_tracker_defaults_are_the_documented_ones():
+    tracker = ts.BettiTracker(_small_model())
+    assert (tracker.batch_size, tracker.seed, tracker.progress, tracker.n_jobs, tracker.maxdim) == (4096, 0, False,
+                                                                                                    1, 1)
+    assert (tracker.sampling, tracker.samples_per_class, tracker.labels, tracker.null) == ("random", 1000, "true",
+                                                                                           False)
+    assert tracker.ks is None and tracker.betti_kwargs == {}
+
+
+def test_tracker_arguments_are_checked_with_named_messages():
+    model = _small_model()
+    ts.BettiTracker(model, samples_per_class=2, batch_size=1, maxdim=0)  # the smallest allowed
+    cases = [({"samples_per_class": 1}, "samples_per_class must be at least 2 or None; got 1"),
+             ({"batch_size": 0}, "batch_size must be a positive integer; got 0"),
+             ({"batch_size": True}, "batch_size must be a positive integer; got True"),
+             ({"batch_size": 2.0}, "batch_size must be a positive integer; got 2.0"),
+             ({"maxdim": -1}, "maxdim must be a non-negative integer; got -1"),
+             ({"maxdim": True}, "maxdim must be a non-negative integer; got True"),
+             ({"maxdim": 1.0}, "maxdim must be a non-negative integer; got 1.0"),
+             ({"k": [5, 14], "method": "rips"}, "^several k need method='knn'$")]  # fmt: skip
+    for options, message in cases:
+        with pytest.raises(ValueError, match=message):
+            ts.BettiTracker(model, **options)
+    with pytest.raises(TypeError, match=r"model must be an nn\.Module; got str"):
+        ts.BettiTracker("model")
+    tracker = ts.BettiTracker(model, k=[5, 14], method="knn", min_persistence=0)
+    assert tracker.ks == [5, 14] and tracker.betti_kwargs == {"min_persistence": 0}
+    with pytest.raises(ValueError, match="every must be a positive number of epochs; got 0"):
+        tracker.callback(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), every=0)
+    tracker.callback(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), every=1)
+
+
+def test_profile_input_checks_and_a_lonely_class():
+    tracker = ts.BettiTracker(_small_model(), layers=["input"], maxdim=0, k=2)
+    with pytest.raises(ValueError, match="need at least 2 inputs; got 1"):
+        tracker.profile(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"^profile: labels must be"):
+        tracker.profile(torch.zeros(3, 2), torch.tensor([0, -1, 0]))
+    X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [5.0, 5.0], [9.0, 9.0], [9.0, 8.0]])
+    y = torch.tensor([0, 0, 1, 2, 2])
+    with pytest.warns(UserWarning, match=r"^class 1 has 1 input\(s\): no Betti numbers for it$"):
+        frame = tracker.profile(X, y)
+    assert sorted(frame["class"].unique()) == [0, 2]  # the classes after the lonely one are still read
+    assert list(frame.columns) == list(ts.tracker.COLUMNS) and set(frame.dim) == {0}  # maxdim 0: one dimension
+
+
+def test_profile_by_predicted_labels_splits_by_the_models_answer():
+    model = nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+        model.bias.zero_()
+    X = torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [-1.0, 0.0], [-2.0, 0.0], [-3.0, 0.0]])
+    y = torch.zeros(6, dtype=torch.long)  # every true label 0; the model answers 0 for x > 0, 1 for x < 0
+    tracker = ts.BettiTracker(model, layers=["input"], labels="predicted", maxdim=0, k=2)
+    frame = tracker.profile(X, y)
+    assert sorted(frame["class"].unique()) == [0, 1] and frame.n_points.tolist() == [3, 3]
+
+
+def test_a_layer_that_outputs_nan_is_named():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with torch.no_grad():
+        model[0].weight.fill_(float("nan"))
+    tracker = ts.BettiTracker(model, layers=["1"], maxdim=0, k=2)
+    with pytest.raises(ValueError, match=r"^layer '1' outputs NaN or inf for class 0: no topology to compute "
+                                         r"\(diverged weights, or non-finite inputs\)$"):  # fmt: skip
+        tracker.profile(torch.randn(6, 2), torch.zeros(6, dtype=torch.long))
+
+
+def test_the_maxmin_draw_is_the_one_used():
+    from toposcope.tracker import maxmin_per_class
+
+    X, y = torch.randn(40, 2, generator=torch.Generator().manual_seed(0)), torch.arange(40) % 2
+    tracker = ts.BettiTracker(_small_model(), samples_per_class=5, draw="maxmin", seed=3)
+    assert torch.equal(tracker.draw(X, y), maxmin_per_class(X, y, 5, 3))
+    assert not torch.equal(maxmin_per_class(X, y, 5, 3), maxmin_per_class(X, y, 5, 4))
+    everything = ts.BettiTracker(_small_model(), samples_per_class=None)
+    assert torch.equal(everything.draw(X, y), torch.arange(40))
+    small = torch.arange(5)  # a class with exactly n inputs keeps them all
+    assert maxmin_per_class(X[:10], y[:10], 5, 0).tolist() == small.mul(2).tolist() + small.mul(2).add(1).tolist()

@@ -337,3 +337,55 @@ def test_score_filters_in_slices_when_the_distances_outgrow_the_budget(trained, 
     monkeypatch.setattr(memory, "MEMORY_BUDGET", one_filter // 2)
     with pytest.raises(MemoryError, match="lower n_samples"):
         P.score_filters(model, images)
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def test_score_tables_are_checked_with_named_messages():
+    from toposcope.pruning.scores import check_scores, check_scores_match
+
+    with pytest.raises(TypeError, match=r"^scores must be a DataFrame with columns layer, filter, score \(see "
+                                        r"score_filters\)$"):  # fmt: skip
+        check_scores({"layer": ["conv0"]})
+    with pytest.raises(TypeError, match="scores must be a DataFrame"):
+        check_scores(pd.DataFrame({"layer": ["conv0"], "filter": [0]}))
+    with pytest.raises(ValueError, match=r"^scores is empty$"):
+        check_scores(pd.DataFrame(columns=["layer", "filter", "score"]))
+    twice = pd.DataFrame({"layer": ["conv0", "conv0", "conv1"], "filter": [0, 0, 0], "score": [1, 2, 3]})
+    with pytest.raises(ValueError, match=r"^scores list filter 0 of 'conv0' more than once \(2 repeated rows\): "
+                                         r"one row per filter$"):  # fmt: skip
+        check_scores(twice)
+    check_scores(twice.iloc[1:])  # the same filter number in two layers is two filters
+    model = ts.PaperCNN()
+    full = P.l1_scores(model)
+    check_scores_match(model, full)
+    with pytest.raises(ValueError, match=r"^scores name 'fc1', which is not a conv layer of this model$"):
+        check_scores_match(model, pd.DataFrame({"layer": ["fc1"], "filter": [0], "score": [1.0]}))
+    layers = list(dict.fromkeys(full.layer))
+    backwards = pd.concat([full[full.layer == layers[1]].iloc[1:], full[full.layer == layers[0]].iloc[1:]])
+    with pytest.raises(ValueError, match=f"^scores of '{layers[1]}' do not match"):  # the first layer listed
+        check_scores_match(model, backwards)
+    extra = pd.concat([full, pd.DataFrame({"layer": [layers[0]] * 12, "filter": range(100, 112), "score": 1.0})])
+    with pytest.raises(ValueError, match=r"missing \[\], extra \[100, 101, 102, 103, 104, 105, 106, 107, 108, "
+                                         r"109\] \(a table of another"):  # fmt: skip
+        check_scores_match(model, extra)
+
+
+def test_score_filters_options_are_checked_with_named_messages():
+    torch.manual_seed(0)
+    model = ts.PaperCNN()
+    images = torch.rand(4, 1, 28, 28)
+    cheap = {"layers": ["conv0"], "n_samples": 2}
+    P.score_filters(model, images, score="b0", maxdim=0, **cheap)  # b0 needs no loops
+    P.score_filters(model, images, method="knn", scale="anything", k=2, **cheap)  # knn has no scale
+    P.score_filters(model, images, scale=0.5, **cheap)
+    cases = [({"score": "b1", "maxdim": 0}, r"^score 'b1' needs maxdim >= 1$"),
+             ({"score": "b0+b1", "maxdim": 0}, r"^score 'b0\+b1' needs maxdim >= 1$"),
+             ({"method": "cech"}, r"^method must be 'rips' or 'knn'; got 'cech'$"),
+             ({"scale": "image"}, r"^scale must be 'layer', 'filter' or a positive number; got 'image'$"),
+             ({"scale": 0}, "scale must be"), ({"scale": -1.0}, "scale must be"),
+             ({"n_samples": 1}, r"^n_samples must be at least 2; got 1$")]  # fmt: skip
+    for options, message in cases:
+        with pytest.raises(ValueError, match=message):
+            P.score_filters(model, images, **{**cheap, **options})

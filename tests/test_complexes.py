@@ -100,3 +100,49 @@ def test_tracker_in_workers_gives_the_serial_profile():
     serial = ts.BettiTracker(model, samples_per_class=300).profile(X, y)
     parallel = ts.BettiTracker(model, samples_per_class=300, n_jobs=2).profile(X, y)
     assert serial.equals(parallel)
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def test_k_is_checked_at_its_bounds():
+    import warnings
+
+    from toposcope.hops import _check_k
+
+    assert _check_k(2, 5) == 2
+    with pytest.raises(ValueError, match=r"^k \(neighbours per point, the point itself counted\) must be an integer "
+                                         r">= 2; got 1$"):  # fmt: skip
+        _check_k(1, 5)
+    with pytest.raises(ValueError, match=r"got 2\.5"):
+        _check_k(2.5, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _check_k(5, 5) == 5  # k equal to the cloud's size is no warning
+    with pytest.warns(UserWarning, match=r"^k=6 is more than the 5 points of the cloud: using k=5$"):
+        assert _check_k(6, 5) == 5
+
+
+def test_hop_matrix_holds_each_pair_once_with_its_hop_count():
+    X = shapes.circle(30)
+    M = ts.knn_hop_matrix(X, k=3, max_hops=2).tocsr()
+    assert M.shape == (30, 30) and M.diagonal().sum() == 0  # no point is a hop from itself
+    assert set(np.unique(M.data)) == {1.0, 2.0}
+    assert (abs(M - M.T) > 0).nnz == 0  # symmetric: hops do not depend on the direction
+    one = ts.knn_hop_matrix(X, k=3, max_hops=1).tocsr()
+    assert sparse.csr_matrix(M == 1).nnz == one.nnz  # the one-hop pairs are the kNN graph
+    full = ts.knn_hop_matrix(X, k=3, max_hops=None).tocsr()
+    assert full.max() == 15 and full.nnz == 30 * 29  # every pair, the farthest 15 hops round the circle
+
+
+def test_components_of_a_flag_complex_ignore_edge_direction():
+    # a path 0-1-2 stored with edges pointing both ways, and a lone point 3
+    edges = sparse.coo_matrix((np.ones(2), ([1, 1], [0, 2])), shape=(4, 4))
+    assert flag_complex_betti(edges, maxdim=0) == (2,)
+    with pytest.raises(ValueError, match=r"^edges must be a square scipy sparse matrix; got coo_matrix"):
+        flag_complex_betti(sparse.coo_matrix((3, 4)), maxdim=0)
+
+
+def test_both_engines_read_the_same_numbers():
+    graph = ts.knn_hop_matrix(shapes.torus(20, 8), k=6, max_hops=2)
+    assert flag_complex_betti(graph, 2, engine="gudhi") == flag_complex_betti(graph, 2, engine="ripser")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_report_figures import assert_nothing_cut
 
 import toposcope as ts
 from toposcope import activation_figures, shapes, topology_figures
@@ -29,11 +30,6 @@ def _close_figures():
 
 def titles(fig) -> list[str]:
     return [ax.get_title() for ax in fig.axes]
-
-
-def assert_nothing_cut(fig) -> None:
-    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text") and a.get_text())]
-    assert not [t for t in texts if t.rstrip().endswith(("...", "\u2026"))]
 
 
 # -- chapter 1 ---------------------------------------------------------------------------------------------

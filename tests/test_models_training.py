@@ -216,7 +216,7 @@ def test_callbacks_receive_the_model_and_each_record():
     assert seen[0] == (model, 0, {}) and seen[1][0] is model and seen[1][2]["epoch"] == 1
 
 
-def test_patience_restores_a_deep_copy_of_the_best_epoch():
+def test_patience_restores_a_deep_copy_of_the_best_epoch(monkeypatch):
     """Held-out accuracy rises for two epochs, then falls: the model must end with epoch 2's weights."""
     X, y = _blobs(40)
     model = nn.Linear(2, 2)
@@ -227,32 +227,20 @@ def test_patience_restores_a_deep_copy_of_the_best_epoch():
         return next(scripted) if len(data[0]) == 10 else 0.5
 
     held_out = (X[:10], y[:10])
-    import toposcope.training as training
-
-    original = training.evaluate
-    training.evaluate = evaluate
-    try:
-        history = ts.fit(model, (X, y), held_out, epochs=5, lr=0.1, patience=2, progress=False, device="cpu",
-                         callbacks=[lambda m, e, r: states.setdefault(e, copy.deepcopy(m.state_dict()))])
-    finally:
-        training.evaluate = original
+    monkeypatch.setattr(ts.training, "evaluate", evaluate)
+    history = ts.fit(model, (X, y), held_out, epochs=5, lr=0.1, patience=2, progress=False, device="cpu",
+                     callbacks=[lambda m, e, r: states.setdefault(e, copy.deepcopy(m.state_dict()))])
     assert history.best_epoch == 2 and len(history.records) == 4
     assert torch.equal(model.weight, states[2]["weight"]) and not torch.equal(model.weight, states[4]["weight"])
 
 
-def test_patience_with_no_improvement_restores_the_starting_weights():
+def test_patience_with_no_improvement_restores_the_starting_weights(monkeypatch):
     X, y = _blobs(40)
     torch.manual_seed(0)
     model = nn.Linear(2, 2)
     start = copy.deepcopy(model.state_dict())
-    import toposcope.training as training
-
-    original = training.evaluate
-    training.evaluate = lambda model, data, device=None: 0.5  # held-out accuracy never beats the start
-    try:
-        history = ts.fit(model, (X, y), (X[:10], y[:10]), epochs=5, lr=0.1, patience=2, progress=False, device="cpu")
-    finally:
-        training.evaluate = original
+    monkeypatch.setattr(ts.training, "evaluate", lambda model, data, device=None: 0.5)  # never beats the start
+    history = ts.fit(model, (X, y), (X[:10], y[:10]), epochs=5, lr=0.1, patience=2, progress=False, device="cpu")
     assert history.best_epoch == 0 and len(history.records) == 2
     assert torch.equal(model.weight, start["weight"]) and torch.equal(model.bias, start["bias"])
 

@@ -222,6 +222,17 @@ def plot_betti_grid(tables: dict[str, pd.DataFrame], dims: tuple[int, ...] = (0,
     return fig
 
 
+def _value_grid(items) -> dict[str, list]:
+    """``{parameter: values}`` of an explorer, checked: at least one parameter, at least 2 values each."""
+    grid = {key: list(values) for key, values in items}
+    if not grid:
+        raise ValueError("need at least one parameter to slide over")
+    for key, options in grid.items():
+        if len(options) < 2:
+            raise ValueError(f"need at least 2 values of {key!r} to slide over; got {options}")
+    return grid
+
+
 def frames_html(draw, name, values=None, fixed: dict | None = None, *, dpi: int = 80) -> str:
     """An explorer that needs no kernel: one figure per setting of its sliders, swapped as they move.
 
@@ -257,12 +268,7 @@ def frames_html(draw, name, values=None, fixed: dict | None = None, *, dpi: int 
 
     import matplotlib.pyplot as plt
 
-    grid = {key: list(v) for key, v in (name.items() if isinstance(name, dict) else [(name, values or [])])}
-    if not grid:
-        raise ValueError("need at least one parameter to slide over")
-    for key, options in grid.items():
-        if len(options) < 2:
-            raise ValueError(f"need at least 2 values of {key!r} to slide over; got {options}")
+    grid = _value_grid(name.items() if isinstance(name, dict) else [(name, values or [])])
     frames = []
     for setting in itertools.product(*grid.values()):
         fig = draw(**dict(zip(grid, setting, strict=True)), **(fixed or {}))
@@ -312,16 +318,13 @@ def live_explorer(draw, grid: dict, fixed: dict | None = None):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    for key, options in grid.items():
-        if len(list(options)) < 2:
-            raise ValueError(f"need at least 2 values of {key!r} to choose from; got {list(options)}")
+    grid = _value_grid(grid.items())
 
     def show(**setting):
         draw(**setting, **(fixed or {}))
         plt.show()
 
     def control(key, options):
-        options = list(options)
         kind = widgets.ToggleButtons if all(isinstance(v, str) for v in options) else widgets.SelectionSlider
         return kind(options=options, description=key)
 

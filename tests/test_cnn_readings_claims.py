@@ -6,39 +6,46 @@ import pandas as pd
 from toposcope.claims.reading_claims import cnn_reading_claims
 
 
-def runs(share, null=0.9, small_factor=1.0, bars=(1, 0), bars_null=(1, 0), seeds=5):
-    """Synthetic CNN runs: per layout a dense-layer share at 500 images a class (times ``small_factor`` at 250)."""
+def runs(share, null=0.9, small_factor=1.0, bars=(1, 0), bars_null=(1, 0), seeds=5, merge=None, merge_null=1.0,
+         merge_small_factor=1.0):
+    """Synthetic CNN runs: per layout a dense-layer share (and merge scale) at 500 images a class (times the small
+    factors at 250), and long bars at 50 and 100 points a class."""
     rng = np.random.default_rng(0)
+    merge = merge or dict.fromkeys(share, 2.0)
     out = []
     for layout, level in share.items():
         for seed in range(seeds):
-            value = level * (1 + 0.02 * rng.standard_normal())
-            factor = small_factor if layout != "relu" else 1.0
-            rows = [
-                {
-                    "epoch": 3,
-                    "layer": "act3",
-                    "reading": "cross_share",
-                    "class": "all",
-                    "n": n,
-                    "value": value * (factor if n == 250 else 1.0),
-                    "null": null,
-                }
-                for n in (250, 500)
-            ]
+            noise = 1 + 0.02 * rng.standard_normal()
+            rows = []
+            for reading, base, at_null, small in (("cross_share", level, null, small_factor),
+                                                  ("merge_scale", merge[layout], merge_null, merge_small_factor)):
+                factor = small if layout != "relu" else 1.0
+                rows += [
+                    {
+                        "epoch": 3,
+                        "layer": "act3",
+                        "reading": reading,
+                        "class": "all",
+                        "n": n,
+                        "value": base * noise * (factor if n == 250 else 1.0),
+                        "null": at_null,
+                    }
+                    for n in (250, 500)
+                ]
             rows += [
                 {
                     "epoch": 3,
                     "layer": layer,
                     "reading": f"long_h{d}",
                     "class": c,
-                    "n": 100,
+                    "n": n,
                     "value": bars[d],
                     "null": bars_null[d],
                 }
                 for layer in ("act0", "act3")
                 for c in range(3)
                 for d in (0, 1)
+                for n in (50, 100)
             ]
             out.append(
                 {"experiment": "cnn", "dataset": "fashion_mnist", "activation": layout, "seed": seed, "readings": rows}
@@ -53,16 +60,16 @@ def verdict(frame, kind):
 
 
 def test_separation_verdicts():
-    assert verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}), "classes").verdict == "holds"
-    assert verdict(runs({"relu": 0.2, "topo_sine_mid": 0.3}), "classes").verdict == "contradicted"
-    assert verdict(runs({"relu": 0.3, "topo_sine_mid": 0.3}), "classes").verdict == "inconclusive"
-    at_null = verdict(runs({"relu": 0.9, "topo_sine_mid": 0.6}), "classes")
+    assert verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}), "classes separate").verdict == "holds"
+    assert verdict(runs({"relu": 0.2, "topo_sine_mid": 0.3}), "classes separate").verdict == "contradicted"
+    assert verdict(runs({"relu": 0.3, "topo_sine_mid": 0.3}), "classes separate").verdict == "inconclusive"
+    at_null = verdict(runs({"relu": 0.9, "topo_sine_mid": 0.6}), "classes separate")
     assert at_null.verdict == "not measurable here" and "relu reading is not clearly below" in at_null.reason
-    moving = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}, small_factor=1.5), "classes")
+    moving = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}, small_factor=1.5), "classes separate")
     assert moving.verdict == "not measurable here" and "moves with the sample" in moving.reason
-    few = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}, seeds=2), "classes")
+    few = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}, seeds=2), "classes separate")
     assert few.verdict == "inconclusive" and "fewer than the 3" in few.reason
-    assert verdict(None, "classes").verdict == "not yet measured"
+    assert verdict(None, "classes separate").verdict == "not yet measured"
 
 
 def test_long_bars_verdicts():
@@ -75,3 +82,23 @@ def test_long_bars_verdicts():
                 if row["reading"] == "long_h1":
                     row["value"] = 1 if row["class"] != 2 or run.seed % 2 else 0
     assert verdict(moving, "Betti").verdict == "holds"
+    for run in moving.itertuples():  # at 50 points a class the sine layout reads as many loops as ReLU
+        if run.activation == "topo_sine_mid":
+            for row in run.readings:
+                if row["reading"] == "long_h1" and row["n"] == 50:
+                    row["value"] = 2
+    small = verdict(moving, "Betti")
+    assert small.verdict == "not measurable here" and "1.00 at 50 images a class" in small.reason
+
+
+def test_merge_verdicts_read_apart_as_higher():
+    share = {"relu": 0.3, "topo_sine_mid": 0.3}
+    longer = verdict(runs(share, merge={"relu": 2.0, "topo_sine_mid": 3.0}), "classes stay")
+    assert longer.verdict == "holds" and "whole interval above 1" in longer.reason
+    assert verdict(runs(share, merge={"relu": 3.0, "topo_sine_mid": 2.0}), "classes stay").verdict == "contradicted"
+    assert verdict(runs(share, merge={"relu": 2.0, "topo_sine_mid": 2.0}), "classes stay").verdict == "inconclusive"
+    at_null = verdict(runs(share, merge={"relu": 1.0, "topo_sine_mid": 3.0}), "classes stay")
+    assert at_null.verdict == "not measurable here" and "relu reading is not clearly above" in at_null.reason
+    moving = verdict(runs(share, merge={"relu": 2.0, "topo_sine_mid": 3.0}, merge_small_factor=0.6), "classes stay")
+    assert moving.verdict == "not measurable here" and "moves with the sample" in moving.reason
+    assert verdict(None, "classes stay").verdict == "not yet measured"

@@ -77,11 +77,98 @@ def test_layer_readings_separation_and_bars_against_their_nulls():
     h1 = rows[rows.reading == "long_h1"]
     assert len(h1) == 2 * 3 and (h1.value == 1).all() and (h1.null == 0).all()  # a ring each; a Gaussian has none
     assert (rows[rows.reading == "long_h0"].value == 1).all()
-    pairs = pd.DataFrame(ts.layer_readings({"a": X}, y, sizes=[60], k=5, bar_points=60, pairs=[(0, 1)]))
-    assert pairs[pairs["class"] == "0-1"].value.tolist() == [0.0]
+    merge = rows[rows.reading == "merge_scale"]
+    assert (merge.value > 5).all() and (merge.null < 2).all()  # apart by far more than a spacing; shuffled: mixed
+    pairs = pd.DataFrame(ts.layer_readings({"a": X}, y, sizes=[60], k=5, bar_points=[20, 60], pairs=[(0, 1)]))
+    assert pairs[(pairs["class"] == "0-1") & (pairs.reading == "cross_share")].value.tolist() == [0.0]
+    assert sorted(set(pairs[pairs.reading == "long_h1"].n)) == [20, 60]
     with pytest.raises(ValueError, match=r"pairs name classes \[7\]"):
         ts.layer_readings({"a": X}, y, sizes=[5], pairs=[(0, 7)])
     with pytest.raises(ValueError, match="sizes"):
         ts.layer_readings({"a": X}, y, sizes=[1])
+    with pytest.raises(ValueError, match="bar_points"):
+        ts.layer_readings({"a": X}, y, sizes=[5], bar_points=[20, 2])
+    with pytest.raises(ValueError, match="k must be below the 10 points of 0-1 at n = 5"):
+        ts.layer_readings({"a": X}, y, sizes=[5], k=10, pairs=[(0, 1)])
     with pytest.raises(ValueError, match="one label per point"):
         ts.layer_readings({"a": X[:10]}, y, sizes=[5])
+
+
+def test_merge_scale_by_hand_on_a_line():
+    """Points 0, 1, 3, 4: the classes {0, 1} and {3, 4} join at 2 (two spacings); alternating labels merge at once,
+    at 1, in their own classes' spacing of 3.
+
+    Points 0, 1, 3, 10, 11 labelled 0, 0, 1, 1, 1: point 3 joins class 0's pair at 2 and merges; at 7 everything
+    joins with class 1 the majority, so class 0's points merge there and class 1's never do (counted at 7):
+    median of (2, 7, 7, 7, 7) over a spacing of 1.
+    """
+    line = np.array([[0.0], [1], [3], [4]])
+    assert ts.merge_scale(line, [0, 0, 1, 1]) == pytest.approx(2)
+    assert ts.merge_scale(line, [0, 1, 0, 1]) == pytest.approx(1 / 3)
+    assert ts.merge_scale(line * 1e5 - 7, [0, 0, 1, 1]) == pytest.approx(2)  # scale-free
+    assert ts.merge_scale(np.array([[0.0], [1], [3], [10], [11]]), [0, 0, 1, 1, 1]) == pytest.approx(7)
+
+
+def test_merge_scale_reads_the_gap_between_classes_in_spacings():
+    """Three rings of radius 1, centres 4 apart: the classes merge at the gap of 2, in units of the ring's spacing."""
+    for n in (40, 160):
+        X = np.concatenate([circle(n) + np.array([4 * i, 0]) for i in range(3)])
+        y = np.repeat([0, 1, 2], n)
+        spacing = 2 * np.sin(np.pi / n)  # the chord between neighbours on an evenly sampled circle
+        assert ts.merge_scale(X, y) == pytest.approx(2 / spacing, rel=1e-3)
+        strays = y.copy()
+        strays[: n // 20] = 1  # a few points of ring 0 labelled as ring 1's class: they merge at once, the median holds
+        assert ts.merge_scale(X, strays) == pytest.approx(2 / spacing, rel=1e-3)
+        assert ts.merge_scale(X, ts.shuffled_labels(y, seed=0)) < 1.5  # shuffled: mixed within each ring
+
+
+def test_merge_scale_of_mixed_and_shifted_clouds():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 5))
+    y = np.repeat([0, 1], 300)
+    assert 0.5 < ts.merge_scale(X, y) < 1.5  # the same Gaussian: mixed
+    far = X.copy()
+    far[:300, 0] += 30  # thirty standard deviations apart
+    assert ts.merge_scale(far, y) > 10 * ts.merge_scale(X, y)
+
+
+def test_merge_scale_refuses_what_it_cannot_read():
+    with pytest.raises(ValueError, match="two classes of at least two points"):
+        ts.merge_scale(circle(10), np.zeros(10))
+    with pytest.raises(ValueError, match="two classes of at least two points"):
+        ts.merge_scale(circle(10), [0] * 9 + [1])
+    with pytest.raises(ValueError, match="one label per point"):
+        ts.merge_scale(circle(10), [0, 1])
+    repeated = np.repeat(circle(4), 3, axis=0)  # every point three times: no spacing to measure in
+    with pytest.warns(UserWarning, match="spacing is 0"):
+        assert np.isnan(ts.merge_scale(repeated, np.repeat([0, 1], 6)))
+
+
+def test_layer_readings_equal_the_readings_one_by_one():
+    """One distance matrix per layer gives what cross_class_share and merge_scale give on the same points."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 8)) + np.repeat(np.eye(8)[:3] * 2, 100, axis=0)
+    y = np.repeat([0, 1, 2], 100)
+    rows = pd.DataFrame(ts.layer_readings({"a": X}, y, sizes=[40, 100], k=6, bar_points=10, pairs=[(0, 2)], seed=3))
+    from toposcope.readings import _nested_subsets  # layer_readings' own draws
+
+    for n, idx in _nested_subsets(y, [40, 100], 3).items():
+        for name, part in (("all", idx), ("0-2", idx[np.isin(y[idx], (0, 2))])):
+            got = rows[(rows.n == n) & (rows["class"] == name)].set_index("reading").value
+            assert got["cross_share"] == pytest.approx(ts.cross_class_share(X[part], y[part], k=6))
+            assert got["merge_scale"] == pytest.approx(ts.merge_scale(X[part], y[part]), rel=1e-5)
+
+
+def test_pairwise_distances_and_the_spanning_tree_against_scipy():
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial.distance import cdist
+
+    from toposcope.readings import _spanning_tree
+
+    X = np.random.default_rng(2).standard_normal((50, 4))
+    distances = ts.neighbours.pairwise_distances(X, block=7, dtype=torch.float64)
+    assert torch.allclose(distances, torch.from_numpy(cdist(X, X)), atol=1e-12)
+    assert (distances.diagonal() == 0).all()
+    a, b, lengths = _spanning_tree(distances.clone().fill_diagonal_(torch.inf))
+    assert lengths.sum() == pytest.approx(minimum_spanning_tree(cdist(X, X)).sum())
+    assert len(set(a.tolist()) | set(b.tolist())) == 50 and np.allclose(lengths, cdist(X, X)[a, b])

@@ -52,6 +52,7 @@ from .readings import (
     gaussian_null,
     layer_readings,
     long_bars,
+    merge_scale,
     nn_scale,
     shuffled_labels,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "layer_readings",
     "live_explorer",
     "long_bars",
+    "merge_scale",
     "nine_rings",
     "nine_spheres",
     "nn_scale",

@@ -9,6 +9,9 @@ The readings here are made to move with the data, not with the sample:
   evenly sampled shapes (a circle has one long H1 bar at 100 points as at 1,000);
 * :func:`cross_class_share` -- the share of kNN edges that join different classes
   (0: classes apart; the share of the other classes' points when they are mixed);
+* :func:`merge_scale` -- how long the classes stay apart: the persistence of the
+  union's H0 at the level of classes (the scale at which one component first holds
+  most of every class), in units of the within-class nearest-neighbour spacing;
 * :func:`class_components` -- the components of all classes' points together at
   ``tau`` times the within-class nearest-neighbour scale (the paper's goal: as many
   components as classes, no holes);
@@ -20,6 +23,7 @@ The readings here are made to move with the data, not with the sample:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,7 +36,7 @@ from sklearn.neighbors import radius_neighbors_graph
 from .clouds import as_point_cloud, normalise
 from .complexes import ripser_diagrams
 from .memory import check_ripser_memory
-from .neighbours import knn_indices
+from .neighbours import knn_indices, pairwise_distances
 
 __all__ = [
     "class_components",
@@ -40,6 +44,7 @@ __all__ = [
     "gaussian_null",
     "layer_readings",
     "long_bars",
+    "merge_scale",
     "nn_scale",
     "shuffled_labels",
 ]
@@ -123,6 +128,116 @@ def class_components(X: Any, y: Any, tau: float = 3.0) -> int:
     return int(connected_components(graph, directed=False)[0])
 
 
+def merge_scale(X: Any, y: Any, *, device: Any = None) -> float:
+    """How long the classes stay apart, in units of the within-class spacing: the union's H0 read class by class.
+
+    Grow the single-linkage (Rips H0) filtration of all points together.  A point's
+    class *merges* at the first scale where it is no longer the strict majority of
+    the point's component (a point alone is its own majority; two points of
+    different classes are none).  The reading is the median over points of that
+    scale, divided by the within-class spacing (the median over classes of each
+    class's :func:`nn_scale`).  Classes mixed together merge at about one spacing,
+    as does any cloud with its labels shuffled; classes apart merge at their gap; a
+    few stray points of another class inside a class's cluster merge at once but do
+    not move the median.  Points of a class that holds a strict majority of every
+    point never merge and count at the last scale, where everything is joined.
+
+    Parameters
+    ----------
+    X : (n, d) array or tensor
+        The points of every class.
+    y : (n,) array
+        Their labels: at least two classes of at least two points each.
+    device : str or torch.device, optional
+        Where the distance matrix is computed and held (default the CPU; it takes
+        ``4 n^2`` bytes).
+
+    Returns
+    -------
+    float
+        The median merging scale over the within-class spacing; NaN, with a warning,
+        where that spacing is 0 (most points of a class repeated).
+    """
+    cloud = as_point_cloud(X)
+    labels = _labels(y, len(cloud))
+    distances = pairwise_distances(normalise(cloud)[0], device=device or "cpu").fill_diagonal_(torch.inf)
+    return _merge_scale(distances, _spanning_tree(distances), labels, labels)
+
+
+def _merge_scale(distances: torch.Tensor, tree: tuple[np.ndarray, ...], labels: np.ndarray,
+                 spacing_labels: np.ndarray) -> float:  # fmt: skip
+    """:func:`merge_scale` from a distance matrix with an infinite diagonal and its spanning tree.
+
+    The spacing is read with ``spacing_labels`` (a null with shuffled labels keeps the true classes' spacing).
+    """
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(classes) < 2 or counts.min() < 2:
+        raise ValueError("need at least two classes of at least two points each; got counts "
+                         f"{dict(zip(classes.tolist(), counts.tolist(), strict=True))}")  # fmt: skip
+    spacing = float(np.median([np.median(distances[idx][:, idx].min(1).values.cpu().numpy())
+                               for idx in (torch.from_numpy(np.flatnonzero(spacing_labels == c))
+                                           for c in np.unique(spacing_labels))]))  # fmt: skip
+    if spacing == 0:
+        warnings.warn("the within-class spacing is 0 (repeated points): the merge scale is undefined", stacklevel=3)
+        return float("nan")
+    return _median_merge(*tree, labels) / spacing
+
+
+def _spanning_tree(distances: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The minimum spanning tree of a dense distance matrix (Prim's algorithm, on its device): ends, ends, lengths.
+
+    Its ``n - 1`` edge lengths are where the H0 bars of the Rips filtration end.
+    """
+    n = len(distances)
+    on = distances.device
+    best, nearest = distances[0].clone(), torch.zeros(n, dtype=torch.long, device=on)
+    done = torch.zeros(n, dtype=torch.bool, device=on)
+    done[0] = True
+    best[0] = torch.inf
+    picked, parents, lengths = (torch.empty(n - 1, dtype=dtype, device=on)
+                                for dtype in (torch.long, torch.long, distances.dtype))  # fmt: skip
+    for i in range(n - 1):
+        j = torch.argmin(best)
+        picked[i], parents[i], lengths[i] = j, nearest[j], best[j]
+        done[j] = True
+        row = distances[j]
+        nearest = torch.where(row < best, j, nearest)
+        best = torch.minimum(best, row).masked_fill_(done, torch.inf)
+    return picked.cpu().numpy(), parents.cpu().numpy(), lengths.cpu().numpy()
+
+
+def _median_merge(a: np.ndarray, b: np.ndarray, lengths: np.ndarray, labels: np.ndarray) -> float:
+    """The tree's edges added shortest first: the median over points of the length where their class merges."""
+    classes, codes = np.unique(labels, return_inverse=True)
+    counts = np.zeros((len(labels), len(classes)), dtype=np.int64)
+    counts[np.arange(len(labels)), codes] = 1
+    waiting = counts.copy()  # per component: its points whose class has not merged yet, by class
+    root = np.arange(len(labels))
+    times, weights = [], []
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for edge in np.argsort(lengths, kind="stable"):
+        top, other = find(a[edge]), find(b[edge])
+        root[other] = top
+        counts[top] += counts[other]
+        waiting[top] += waiting[other]
+        major = int(np.argmax(counts[top]))
+        kept = waiting[top, major] if 2 * counts[top, major] > counts[top].sum() else 0
+        if waiting[top].sum() > kept:
+            times.append(lengths[edge])
+            weights.append(waiting[top].sum() - kept)
+            waiting[top] = 0
+            waiting[top, major] = kept
+    times.append(lengths.max())  # the majority of every point, if one class holds it, never merges
+    weights.append(len(labels) - sum(weights))
+    return float(np.median(np.repeat(times, weights)))
+
+
 def gaussian_null(X: Any, seed: int = 0) -> np.ndarray:
     """A Gaussian cloud with the mean and covariance of ``X`` and as many points: the null of no shape."""
     cloud = as_point_cloud(X)
@@ -145,20 +260,28 @@ def _nested_subsets(labels: np.ndarray, sizes: Sequence[int], seed: int) -> dict
 
 
 def layer_readings(acts: Mapping[str, Any], y: Any, *, sizes: Sequence[int], k: int = 10, tau: float = 3.0,
-                   bar_points: int = 100, pairs: Sequence[tuple[int, int]] = (), seed: int = 0,
+                   bar_points: int | Sequence[int] = 100, pairs: Sequence[tuple[int, int]] = (), seed: int = 0,
                    device: Any = None) -> list[dict[str, Any]]:  # fmt: skip
     """The readings that can move, with their nulls, for every layer of one set of inputs.
 
-    For each layer (its outputs in ``acts``, one row per input, labels ``y``):
+    For each layer (its outputs in ``acts``, one row per input, labels ``y``), on
+    ``n`` inputs of each class for each ``n`` in ``sizes`` (the smaller draws
+    nested in the larger, so that a reading's change with ``n`` is the sample's),
+    for all classes (class ``"all"``) and for each pair of classes in ``pairs``
+    (class ``"a-b"``, the binary tasks of the paper):
 
-    * ``"cross_share"`` (class ``"all"``): :func:`cross_class_share` at ``k`` on
-      ``n`` inputs of each class, for each ``n`` in ``sizes`` (the smaller draws
-      nested in the larger, so a reading's change with ``n`` is the sample's);
-      its null reads the same graph with the labels shuffled; and the same for
-      each pair of classes in ``pairs`` (class ``"a-b"``), the binary tasks of the paper;
-    * ``"long_h0"``, ``"long_h1"`` per class: :func:`long_bars` at ``tau`` on
-      ``bar_points`` inputs of the class; its null is :func:`gaussian_null` of
-      the same points.
+    * ``"cross_share"``: :func:`cross_class_share` at ``k``; its null reads the
+      same graph with the labels shuffled;
+    * ``"merge_scale"``: :func:`merge_scale`; its null, the same tree with the
+      labels shuffled (in the true classes' spacing);
+
+    and per class, for each ``n`` in ``bar_points`` (nested draws):
+
+    * ``"long_h0"``, ``"long_h1"``: :func:`long_bars` at ``tau`` on ``n`` inputs
+      of the class; its null is :func:`gaussian_null` of the same points.
+
+    One distance matrix per layer (of the largest draw, computed on ``device``)
+    serves every size and group; it takes ``4 (classes * max(sizes))^2`` bytes.
 
     Parameters
     ----------
@@ -167,13 +290,15 @@ def layer_readings(acts: Mapping[str, Any], y: Any, *, sizes: Sequence[int], k: 
     y : (n,) array or tensor
         Integer class labels.
     sizes : sequence of int
-        Inputs per class for the separation reading; classes with fewer use all they have.
-    k, tau, bar_points, seed
+        Inputs per class for the separation readings; classes with fewer use all they have.
+    k, tau, seed
         The readings' parameters and the seed of the draws and nulls.
+    bar_points : int or sequence of int, default 100
+        Inputs per class for the long bars.
     pairs : sequence of (int, int), optional
         Pairs of classes whose separation to read on their own.
     device : str or torch.device, optional
-        Where the neighbour searches run.
+        Where the distances are computed.
 
     Returns
     -------
@@ -183,31 +308,51 @@ def layer_readings(acts: Mapping[str, Any], y: Any, *, sizes: Sequence[int], k: 
     labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
     if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n < 2 for n in sizes):
         raise ValueError(f"sizes must be integers >= 2 (inputs per class); got {sizes!r}")
-    if isinstance(bar_points, bool) or not isinstance(bar_points, int) or bar_points < 3:
-        raise ValueError(f"bar_points must be an integer >= 3; got {bar_points!r}")
+    points = [bar_points] if isinstance(bar_points, int | np.integer) else list(bar_points)
+    if not points or any(isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 3 for n in points):
+        raise ValueError(f"bar_points must be integers >= 3; got {bar_points!r}")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}")
     missing = sorted({c for pair in pairs for c in pair} - set(np.unique(labels).tolist()))
     if missing:
         raise ValueError(f"pairs name classes {missing} that the labels do not hold")
     subsets = _nested_subsets(labels, sorted(set(sizes)), seed)
-    bars = _nested_subsets(labels, [bar_points], seed + 1)[bar_points]
+    largest = subsets[max(subsets)]
+    bars = _nested_subsets(labels, sorted({int(n) for n in points}), seed + 1)
     rows: list[dict[str, Any]] = []
     for layer, out in acts.items():
         cloud = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
         cloud = cloud.reshape(len(cloud), -1)
         _labels(labels, len(cloud))
+        distances = pairwise_distances(normalise(as_point_cloud(cloud[largest]))[0],
+                                       device=device or "cpu").fill_diagonal_(torch.inf)  # fmt: skip
         for n, idx in subsets.items():
             groups = [("all", idx)] + [(f"{a}-{b}", idx[np.isin(labels[idx], (a, b))]) for a, b in pairs]
             for name, part in groups:
-                sub, neighbours = _class_neighbours(cloud[part], labels[part], k, device)
-                value, null = _share(sub, neighbours), _share(shuffled_labels(sub, seed), neighbours)
-                rows.append({"layer": layer, "reading": "cross_share", "class": name, "n": n, "value": value,
-                             "null": null})  # fmt: skip
-        for c in np.unique(labels[bars]).tolist():
-            points = cloud[bars[labels[bars] == c]]
-            if len(np.unique(points, axis=0)) < 3:
-                continue
-            value, null = long_bars(points, tau), long_bars(gaussian_null(points, seed), tau)
-            for dim in (0, 1):
-                rows.append({"layer": layer, "reading": f"long_h{dim}", "class": c, "n": len(points),
-                             "value": value[dim], "null": null[dim]})  # fmt: skip
+                rows += _separation_rows(distances, np.searchsorted(largest, part), labels[part], k, seed,
+                                         {"layer": layer, "class": name, "n": n})  # fmt: skip
+        for chosen in bars.values():
+            for c in np.unique(labels[chosen]).tolist():
+                own = cloud[chosen[labels[chosen] == c]]
+                if len(np.unique(own, axis=0)) < 3:
+                    continue
+                value, null = long_bars(own, tau), long_bars(gaussian_null(own, seed), tau)
+                for dim in (0, 1):
+                    rows.append({"layer": layer, "reading": f"long_h{dim}", "class": c, "n": len(own),
+                                 "value": value[dim], "null": null[dim]})  # fmt: skip
     return rows
+
+
+def _separation_rows(distances: torch.Tensor, at: np.ndarray, labels: np.ndarray, k: int, seed: int,
+                     keys: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+    """The ``cross_share`` and ``merge_scale`` rows of the points at rows ``at`` of ``distances``."""
+    if not k < len(at):
+        raise ValueError(f"k must be below the {len(at)} points of {keys['class']} at n = {keys['n']}; got {k}")
+    part = distances if len(at) == len(distances) else distances[torch.from_numpy(at)][:, torch.from_numpy(at)]
+    neighbours = torch.topk(part, k, dim=1, largest=False).indices.cpu().numpy()
+    shuffled = shuffled_labels(labels, seed)
+    tree = _spanning_tree(part)
+    return [{**keys, "reading": "cross_share", "value": _share(labels, neighbours),
+             "null": _share(shuffled, neighbours)},
+            {**keys, "reading": "merge_scale", "value": _merge_scale(part, tree, labels, labels),
+             "null": _merge_scale(part, tree, shuffled, labels)}]  # fmt: skip

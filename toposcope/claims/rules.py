@@ -158,10 +158,19 @@ PROVENANCE: dict[str, Provenance] = {
         "Counts as a reading only below its shuffled-label null and with a ratio that does not move with the "
         "sample (no numeric threshold: both are judged by 95% intervals)",
         "before the data: committed before data/results/cnn_readings.jsonl was run"),
+    "merge reading": Provenance(
+        "median scale at which a point's class stops being the majority of its single-linkage component, in "
+        "within-class nearest-neighbour spacings, at the dense layer (act3), the most images a class",
+        "issue 27's 'persistence of the union's H0, in units of the within-class spacing', read per point so that "
+        "stray points (a network at 88% accuracy has many) do not join classes that are otherwise apart; same "
+        "layer, guards and intervals as the separation reading (no numeric threshold)",
+        "before the data: committed before data/results/cnn_readings.jsonl was rerun with merge scales"),
     "long bars": Provenance(
         3.0, "tau: bars longer than 3 nearest-neighbour spacings (toposcope.long_bars' default, tested stable in N "
-        "on evenly sampled shapes); not measurable where no reading differs from its Gaussian null",
-        "before the data: committed before data/results/cnn_readings.jsonl was run"),
+        "on evenly sampled shapes); not measurable where no reading differs from its Gaussian null, or where the "
+        "ratio at the fewest points a class lies outside the interval at the most",
+        "before the data: tau and the null guard committed before data/results/cnn_readings.jsonl was run; the "
+        "stable-in-N guard before it was rerun at two sizes"),
     "overfitting tolerance": Provenance(
         0.02, "two points of extra train-test gap", "after the data: chosen after chapter 3 had printed a gap of "
         "about one and a half points (6c2ab4e); its verdicts say so"),

@@ -150,7 +150,7 @@ CNN: dict[str, dict[str, Any]] = {
         "train_images": 1000, "test_images": 500, "epochs": 2, "lr": 1e-3, "batch_size": 64, "seeds": [0],
         "layouts": ["relu", "topo_sine_mid"], "channels": (8, 16, 16), "dense": 32,
         "betti_epochs": [0, 2], "samples_per_class": 40, "ks": [8, 14],
-        "readings": {"sizes": [20, 40], "k": 10, "tau": 3.0, "bar_points": 20},
+        "readings": {"sizes": [20, 40], "k": 10, "tau": 3.0, "bar_points": [10, 20]},
     },
     "full": {
         "train_images": 12_000, "test_images": 10_000, "epochs": 6, "lr": 1e-3, "batch_size": 128,
@@ -162,13 +162,15 @@ CNN: dict[str, dict[str, Any]] = {
         "train_images": 12_000, "test_images": 10_000, "epochs": 3, "lr": 1e-3, "batch_size": 128,
         "seeds": [0, 1, 2, 3, 4], "layouts": ["relu", "topo_sine_mid", "topo_sine_mid_relu"],
         "channels": (32, 64, 64), "dense": 64, "betti_epochs": [0, 3], "ks": [],
-        "readings": {"sizes": [250, 500], "k": 10, "tau": 3.0, "bar_points": 100, "pairs": [[0, 6], [1, 8]]},
+        "readings": {"sizes": [250, 500, 1000], "k": 10, "tau": 3.0, "bar_points": [50, 100],
+                     "pairs": [[0, 6], [1, 8]]},
     },
     "readings_gpu": {
         "train_images": 60_000, "test_images": 10_000, "epochs": 10, "lr": 1e-3, "batch_size": 128,
         "seeds": list(range(10)), "layouts": ["relu", "topo_sine_mid", "topo_sine_mid_relu"],
         "channels": (32, 64, 64), "dense": 64, "betti_epochs": [0, 1, 10], "ks": [],
-        "readings": {"sizes": [250, 1000, 4000], "k": 10, "tau": 3.0, "bar_points": 300, "pairs": [[0, 6], [1, 8]]},
+        "readings": {"sizes": [250, 1000, 4000], "k": 10, "tau": 3.0, "bar_points": [100, 300],
+                     "pairs": [[0, 6], [1, 8]]},
     },
 }  # fmt: skip
 """Sizes of :mod:`toposcope.experiments.cnn`.  ``"full"`` is sized for one session on a 2-core CPU
@@ -178,12 +180,13 @@ compute a Betti checkpoint's clouds (the numbers do not depend on it).
 
 ``"readings"`` and ``"readings_gpu"`` record, instead of the fixed-scale Betti numbers
 (``ks`` empty), the readings that can move (:func:`toposcope.layer_readings`): class
-separation (the share of kNN edges between classes, k = 10) on ``sizes`` training
-images a class, nested draws, against shuffled labels, for all ten classes and for two
-pairs (T-shirt/top vs shirt, the hardest; trouser vs bag, an easy one); long persistence bars per
-class (``bar_points`` images) against a Gaussian cloud.  ``"readings"`` is sized for a
-2-core CPU session (500 images a class, 3 epochs on 12,000 images); ``"readings_gpu"``
-is the size for a GPU (all 60,000 images, 10 epochs, up to 4,000 images a class)."""
+separation (the share of kNN edges between classes, k = 10, and the merge scale) on
+``sizes`` training images a class, nested draws, against shuffled labels, for all ten
+classes and for two pairs (T-shirt/top vs shirt, the hardest; trouser vs bag, an easy
+one); long persistence bars per class (at each of ``bar_points`` images, nested) against
+a Gaussian cloud.  ``"readings"`` is sized for a 2-core CPU session (1,000 images a class,
+3 epochs on 12,000 images); ``"readings_gpu"`` is the size for a GPU (all 60,000 images,
+10 epochs, up to 4,000 images a class: a 6.4 GB distance matrix per layer)."""
 
 SPARSITY: dict[str, dict[str, Any]] = {
     "smoke": {

@@ -146,3 +146,27 @@ def test_components_of_a_flag_complex_ignore_edge_direction():
 def test_both_engines_read_the_same_numbers():
     graph = ts.knn_hop_matrix(shapes.torus(20, 8), k=6, max_hops=2)
     assert flag_complex_betti(graph, 2, engine="gudhi") == flag_complex_betti(graph, 2, engine="ripser")
+
+
+def test_memory_guards_are_asked_about_the_complex_that_is_built(monkeypatch):
+    """The guards see the sizes of what ripser and the hop product will hold, computed here by hand."""
+    from toposcope import complexes, hops
+    from toposcope.memory import clique_bound
+
+    asked = []
+    monkeypatch.setattr(complexes, "check_ripser_memory", lambda *args, **kw: asked.append((args, kw)) or 0)
+    square = sparse.coo_matrix(([1] * 5, ([0, 1, 2, 3, 0], [1, 2, 3, 0, 2])), shape=(4, 4))  # a square, one diagonal
+    assert flag_complex_betti(square, 1, engine="ripser") == (1, 0)
+    assert asked[-1] == ((4, 5, 0.0, 1), {"dense": False})  # 4 points, 5 edges; no top simplices below maxdim 2
+    assert flag_complex_betti(square, 2, engine="ripser") == (1, 0, 0)
+    assert asked[-1] == ((4, 5, clique_bound(np.array([3, 2, 3, 2]), 3), 2), {"dense": False})
+    assert asked[-1][0][2] == pytest.approx((3 + 1 + 3 + 1) / 3)  # sum of C(degree, 2) / 3
+
+    pairs = []
+    monkeypatch.setattr(hops, "check_hop_graph_memory", lambda *args: pairs.append(args) or 0)
+    ring = shapes.circle(30)
+    ts.knn_hop_graph(ring, k=3, hops=2)
+    # each point: itself and its two neighbours (degree 3); one more hop walks 30 * 3 * 3 = 270 ways at most
+    assert pairs == [(30, 270.0, 2)]
+    ts.knn_hop_matrix(ring, k=3, max_hops=None)
+    assert pairs[-1] == (30, 2.0 * 30**2, None)  # every connected pair: a dense matrix and its indices

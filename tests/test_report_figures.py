@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
+import pytest
 
 from toposcope.claims import figures
 
@@ -86,20 +87,33 @@ def test_reading_figures_draw_every_layout_and_the_null():
                             rows.append({"activation": layout, "seed": seed, "epoch": epoch, "layer": layer,
                                          "reading": "cross_share", "class": cls, "n": n, "value": 0.2 + 0.01 * seed,
                                          "null": 0.9})  # fmt: skip
+                            rows.append({"activation": layout, "seed": seed, "epoch": epoch, "layer": layer,
+                                         "reading": "merge_scale", "class": cls, "n": n,
+                                         "value": (2 if cls == "all" else 1.5) + 0.1 * seed, "null": 1.0})  # fmt: skip
                     for c in range(2):
                         for d in (0, 1):
-                            rows.append({"activation": layout, "seed": seed, "epoch": epoch, "layer": layer,
-                                         "reading": f"long_h{d}", "class": c, "n": 100, "value": 1 - d,
-                                         "null": 1 - d})  # fmt: skip
+                            for n in (50, 100):
+                                rows.append({"activation": layout, "seed": seed, "epoch": epoch, "layer": layer,
+                                             "reading": f"long_h{d}", "class": c, "n": n, "value": 1 - d,
+                                             "null": 1 - d})  # fmt: skip
     frame = pd.DataFrame(rows)
     bands = figures.reading_bands(frame, "cross_share")
     assert np.allclose(bands["mean"], 0.21) and (bands.seeds == 3).all() and (bands.null == 0.9).all()
+    merge = figures.reading_bands(frame, "merge_scale").groupby("class")["mean"].unique()
+    assert np.allclose(merge["all"], 2.1) and np.allclose(merge["0-6"], 1.6)  # groups of classes kept apart
+    fig = figures.plot_separation(frame, ["input", "act3"], {"act3": "dense"}, {"all": "all"}, reading="merge_scale")
+    assert fig.axes[0].get_ylabel() == "merge scale (within-class spacings)"
+    drawn = [line.get_ydata() for line in fig.axes[0].get_lines() if line.get_linestyle() == "-"]
+    assert any(np.allclose(y, [2.1, 2.1]) for y in drawn)
+    with pytest.raises(ValueError, match="reading must be one of"):
+        figures.plot_separation(frame, ["input"], {}, reading="long_h0")
     fig = figures.plot_separation(frame, ["input", "act3"], {"act3": "dense"}, {"all": "all", "0-6": "pair"})
     assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["input", "dense"]
     assert_nothing_cut(fig)
     assert "sine in conv1, conv2, 500 a class" in " ".join(texts(fig)).replace("\n", " ")  # wrapped, whole
     fig = figures.plot_long_bars(frame, ["input", "act3"], {})
     assert len(fig.axes) == 2
+    assert {"ReLU, 100 a class", "50 a class"} <= set(fig.axes[0].get_legend_handles_labels()[1])
     assert_nothing_cut(fig)
 
 

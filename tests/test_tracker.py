@@ -262,3 +262,28 @@ def test_the_maxmin_draw_is_the_one_used():
     assert torch.equal(everything.draw(X, y), torch.arange(40))
     small = torch.arange(5)  # a class with exactly n inputs keeps them all
     assert maxmin_per_class(X[:10], y[:10], 5, 0).tolist() == small.mul(2).tolist() + small.mul(2).add(1).tolist()
+
+
+def test_tracker_hands_its_options_to_the_homology(rings, monkeypatch):
+    """n_jobs, progress, maxdim, the k's and the model's device reach betti_numbers_many as given."""
+    import toposcope.tracker as tracker_module
+
+    X, y = rings
+    asked = []
+
+    def spy(clouds, **kwargs):
+        asked.append(kwargs)
+        per_cloud = [[ts.BettiResult((1, 0), "knn", {"k": k}, len(c), len(c)) for k in kwargs.get("ks", [0])]
+                     for c in clouds]  # fmt: skip
+        return per_cloud if "ks" in kwargs else [results[0] for results in per_cloud]
+
+    monkeypatch.setattr(tracker_module, "betti_numbers_many", spy)
+    model = ts.MLP(3, hidden=[4])
+    ts.BettiTracker(model, ["act1"], n_jobs=2, maxdim=0, k=[5, 9], progress=True).profile(X, y)
+    assert asked[-1] == {"n_jobs": 2, "progress": True, "maxdim": 0, "ks": [5, 9], "device": None}
+    single = ts.BettiTracker(model, ["act1"], n_jobs=3, maxdim=1, k=7)
+    single.profile(X, y)
+    assert asked[-1] == {"n_jobs": 3, "progress": False, "maxdim": 1, "k": 7}
+    on_meta = ts.BettiTracker(torch.nn.Linear(2, 2, device="meta"), k=[5, 9])
+    on_meta._betti([np.zeros((4, 2))])
+    assert asked[-1]["device"] == torch.device("meta")  # a model off the CPU: its device is where the search runs

@@ -18,6 +18,7 @@ from .intervals import mean_interval
 
 __all__ = [
     "LAYOUT_STYLE",
+    "SEPARATION_AXIS",
     "plot_accuracy_curves",
     "plot_class_epochs",
     "plot_fixed_scale",
@@ -27,6 +28,10 @@ __all__ = [
     "run_inventory",
     "separation_table",
 ]
+
+SEPARATION_AXIS = {"cross_share": ("share of kNN edges between classes", (0, 1)),
+                   "merge_scale": ("merge scale (within-class spacings)", (0, None))}  # fmt: skip
+"""Axis label and limits of each class-separation reading."""
 
 LAYOUT_STYLE = {"relu": ("C0", "ReLU"), "topo_sine_mid": ("C3", "sine in conv1, conv2"),
                 "topo_sine_mid_relu": ("C2", "sine (negative = 0) in conv1, conv2")}  # fmt: skip
@@ -40,7 +45,7 @@ def reading_bands(readings: pd.DataFrame, reading: str) -> pd.DataFrame:
     ``readings``: :func:`toposcope.claims.analysis.cnn_readings` of one data set.
     """
     rows = readings[readings.reading == reading]
-    if reading != "cross_share":
+    if reading.startswith("long_"):
         rows = rows.groupby(["activation", "seed", "epoch", "n", "layer"], as_index=False)[["value", "null"]].mean()
         rows["class"] = "mean"
     out = []
@@ -61,8 +66,8 @@ def _bands_by_layer(bands: pd.DataFrame, layers: Sequence[str]) -> pd.DataFrame:
 
 
 def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mapping[str, str],
-                    groups: Mapping[str, str] | None = None):  # fmt: skip
-    """Class separation through the layers: the share of kNN edges between classes, per layout, against its null.
+                    groups: Mapping[str, str] | None = None, reading: str = "cross_share"):  # fmt: skip
+    """Class separation through the layers, per layout, against its null: a reading of :data:`SEPARATION_AXIS`.
 
     One panel per group of classes (default: all ten).  Solid lines: the trained
     networks on the most images a class (mean over seeds, bars: t 95% interval);
@@ -78,6 +83,8 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
         The layers in order; ``labels`` names them on the axis.
     groups : mapping, optional
         ``class`` value (``"all"``, ``"0-6"``...) -> panel title.
+    reading : {"cross_share", "merge_scale"}
+        The share of kNN edges between classes, or the merge scale (:func:`toposcope.merge_scale`).
 
     Returns
     -------
@@ -85,8 +92,10 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
     """
     import matplotlib.pyplot as plt
 
+    if reading not in SEPARATION_AXIS:
+        raise ValueError(f"reading must be one of {sorted(SEPARATION_AXIS)}; got {reading!r}")
     groups = groups or {"all": "all ten classes"}
-    bands = reading_bands(readings, "cross_share")
+    bands = reading_bands(readings, reading)
     fig, axes = plt.subplots(1, len(groups), figsize=(3.3 * len(groups), 3.6), sharey=True, squeeze=False)
     last, big, small = bands.epoch.max(), bands.n.max(), bands.n.min()
     x = np.arange(len(layers))
@@ -108,8 +117,8 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
                             ms=3, capsize=2, label=f"{name}, {n} a class" if n == big else f"{n} a class")  # fmt: skip
         _layer_axis(ax, layers, labels)
         ax.set_title(title)
-        ax.set_ylim(0, 1)
-    axes[0][0].set_ylabel("share of kNN edges between classes")
+        ax.set_ylim(*SEPARATION_AXIS[reading][1])
+    axes[0][0].set_ylabel(SEPARATION_AXIS[reading][0])
     fig.tight_layout()
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, [textwrap.fill(n, 34) for n in names], loc="upper center", bbox_to_anchor=(0.5, 0.0),
@@ -120,8 +129,10 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
 def plot_long_bars(readings: pd.DataFrame, layers: Sequence[str], labels: Mapping[str, str]):
     """Long persistence bars (H0, H1) per layer and layout, averaged over classes, against the Gaussian null.
 
-    Mean over seeds at the last checkpoint (bars: t 95% interval); grey band: the
-    Gaussian clouds of the same mean, covariance and size (range over runs).
+    Mean over seeds at the last checkpoint on the most images a class (dots, bars:
+    t 95% interval) and on the fewest (dashes: a reading stable in the sample keeps
+    its place); grey band: the Gaussian clouds of the same mean, covariance and
+    size (range over runs).
 
     Returns
     -------
@@ -134,16 +145,21 @@ def plot_long_bars(readings: pd.DataFrame, layers: Sequence[str], labels: Mappin
     for dim, ax in enumerate(axes):
         bands = reading_bands(readings, f"long_h{dim}")
         last = bands[bands.epoch == bands.epoch.max()]
-        null = _bands_by_layer(last[last.activation == "relu"], layers)
+        null = _bands_by_layer(last[(last.activation == "relu") & (last.n == last.n.max())], layers)
         ax.fill_between(x[: len(null)], null.null_low, null.null_high, color="0.85", label="Gaussian cloud (null)",
                         step="mid")  # fmt: skip
+        big, small = last.n.max(), last.n.min()
         for offset, (layout, (colour, name)) in zip((-0.1, 0, 0.1), LAYOUT_STYLE.items(), strict=True):
-            b = _bands_by_layer(last[last.activation == layout], layers)
+            b = _bands_by_layer(last[(last.activation == layout) & (last.n == big)], layers)
             if b.empty:
                 continue
             errors = np.vstack([b["mean"] - b.low, b.high - b["mean"]])
             ax.errorbar(x[: len(b)] + offset, b["mean"], yerr=np.nan_to_num(errors), fmt="o", color=colour, ms=4,
-                        capsize=2, label=name)  # fmt: skip
+                        capsize=2, label=f"{name}, {big} a class")  # fmt: skip
+            few = _bands_by_layer(last[(last.activation == layout) & (last.n == small)], layers)
+            if small != big and not few.empty:
+                ax.plot(x[: len(few)] + offset + 0.05, few["mean"], "_", color=colour, ms=9, mew=2,
+                        label=f"{small} a class")  # fmt: skip
         _layer_axis(ax, layers, labels)
         ax.set_title(f"long H{dim} bars per class (> 3 spacings)")
     axes[0].legend(fontsize="small")
@@ -243,10 +259,12 @@ def plot_accuracy_curves(runs: pd.DataFrame, dataset: str):
     return fig
 
 
-def separation_table(readings: pd.DataFrame, layers: Sequence[str], labels: Mapping[str, str]) -> pd.DataFrame:
-    """Mean share of kNN edges between classes (all classes) at the last checkpoint: one row per layer (in
-    ``layers`` order, named by ``labels``), one column per (layout, images a class)."""
-    bands = reading_bands(readings, "cross_share")
+def separation_table(readings: pd.DataFrame, layers: Sequence[str], labels: Mapping[str, str],
+                     reading: str = "cross_share") -> pd.DataFrame:  # fmt: skip
+    """Mean class-separation reading (all classes; default the share of kNN edges between classes) at the last
+    checkpoint: one row per layer (in ``layers`` order, named by ``labels``), one column per (layout, images a
+    class)."""
+    bands = reading_bands(readings, reading)
     last = bands[(bands.epoch == bands.epoch.max()) & (bands["class"] == "all")]
     table = last.pivot_table(index="layer", columns=["activation", "n"], values="mean").reindex(list(layers))
     table.index = [labels[layer] for layer in table.index]

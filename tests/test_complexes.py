@@ -155,12 +155,12 @@ def test_memory_guards_are_asked_about_the_complex_that_is_built(monkeypatch):
 
     asked = []
     monkeypatch.setattr(complexes, "check_ripser_memory", lambda *args, **kw: asked.append((args, kw)) or 0)
-    square = sparse.coo_matrix(([1] * 5, ([0, 1, 2, 3, 0], [1, 2, 3, 0, 2])), shape=(4, 4))  # a square, one diagonal
-    assert flag_complex_betti(square, 1, engine="ripser") == (1, 0)
-    assert asked[-1] == ((4, 5, 0.0, 1), {"dense": False})  # 4 points, 5 edges; no top simplices below maxdim 2
-    assert flag_complex_betti(square, 2, engine="ripser") == (1, 0, 0)
-    assert asked[-1] == ((4, 5, clique_bound(np.array([3, 2, 3, 2]), 3), 2), {"dense": False})
-    assert asked[-1][0][2] == pytest.approx((3 + 1 + 3 + 1) / 3)  # sum of C(degree, 2) / 3
+    pentagon = sparse.coo_matrix(([1] * 6, ([0, 1, 2, 3, 0, 0], [1, 2, 3, 4, 4, 2])), shape=(5, 5))  # and a chord
+    assert flag_complex_betti(pentagon, 1, engine="ripser") == (1, 1)
+    assert asked[-1] == ((5, 6, 0.0, 1), {"dense": False})  # 5 points, 6 edges; no top simplices below maxdim 2
+    assert flag_complex_betti(pentagon, 2, engine="ripser") == (1, 1, 0)
+    assert asked[-1] == ((5, 6, clique_bound(np.array([3, 2, 3, 2, 2]), 3), 2), {"dense": False})
+    assert asked[-1][0][2] == pytest.approx((3 + 1 + 3 + 1 + 1) / 3)  # sum of C(degree, 2) / 3
 
     pairs = []
     monkeypatch.setattr(hops, "check_hop_graph_memory", lambda *args: pairs.append(args) or 0)
@@ -170,3 +170,41 @@ def test_memory_guards_are_asked_about_the_complex_that_is_built(monkeypatch):
     assert pairs == [(30, 270.0, 2)]
     ts.knn_hop_matrix(ring, k=3, max_hops=None)
     assert pairs[-1] == (30, 2.0 * 30**2, None)  # every connected pair: a dense matrix and its indices
+
+
+def test_cones_are_read_without_a_complex(monkeypatch):
+    """A component with a vertex joined to all its others is contractible: (1, 0, ...), and ripser never sees it."""
+    from toposcope import complexes
+
+    seen = []
+    real = complexes._ripser_betti
+    monkeypatch.setattr(complexes, "_ripser_betti",
+                        lambda graph, maxdim: seen.append(graph.shape[0]) or real(graph, maxdim))  # fmt: skip
+    complete = sparse.coo_matrix(np.triu(np.ones((40, 40)), 1))
+    assert flag_complex_betti(complete, 2, engine="ripser") == (1, 0, 0)
+    wheel = [(i, (i + 1) % 12) for i in range(12)] + [(12, i) for i in range(12)]  # a 12-cycle coned from a hub
+    rows, cols = zip(*wheel, strict=True)
+    assert flag_complex_betti(sparse.coo_matrix(([1] * 24, (rows, cols)), shape=(13, 13)), 1) == (1, 0)
+    assert flag_complex_betti(sparse.coo_matrix((3, 3)), 1) == (3, 0)  # three lone points
+    assert seen == []
+    # a cone, seven lone points (13..19) and a square: only the square's 4 vertices reach ripser, renumbered 0..3
+    square = [(20, 21), (21, 22), (22, 23), (23, 20)]
+    rows, cols = zip(*(wheel + square), strict=True)
+    for engine in ("ripser", "gudhi"):
+        assert flag_complex_betti(sparse.coo_matrix(([1] * 28, (rows, cols)), shape=(24, 24)), 1, engine) == (
+            1 + 7 + 1, 1)  # fmt: skip
+    assert seen == [4, 4]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 14), st.floats(0.05, 0.95), st.integers(0, 2**16), st.booleans())
+def test_the_cone_shortcut_reads_what_ripser_reads(n, density, seed, hub):
+    """On random graphs, some with a hub joined to every vertex, the shortcut equals ripser on the whole graph."""
+    from toposcope.complexes import _ripser_betti, graph_betti
+
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.random((n, n)) < density, 1)
+    if hub:
+        upper[0, 1:] = True
+    graph = sparse.coo_matrix(upper.astype(float))
+    assert graph_betti(graph, 2, "ripser") == _ripser_betti(graph, 2)

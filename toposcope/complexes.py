@@ -186,15 +186,33 @@ def graph_betti(graph: sparse.coo_matrix, maxdim: int, engine: str) -> tuple[int
 
     For callers that build such a graph themselves (:func:`toposcope.knn_hop_graph`)
     and have checked ``maxdim`` and ``engine``; it skips the normalisation pass.
+
+    A component with a vertex joined to every other vertex of it is a cone (every
+    clique of it plus that vertex is a clique): contractible, it adds one to b0 and
+    nothing above, and no complex is built for it.  The dense 2-hop graphs of
+    high-dimensional layers, whose kNN graphs have hubs, are often such cones.
     """
     if engine == "gudhi" and not _gudhi_available():
         raise ImportError("engine='gudhi' needs the gudhi package: pip install gudhi")
+    parts, part = connected_components(graph, directed=False)
+    if maxdim == 0:  # the connected components of the graph: no complex to build
+        return (int(parts),)
+    degrees = np.bincount(graph.row, minlength=graph.shape[0]) + np.bincount(graph.col, minlength=graph.shape[0])
+    cones = np.zeros(parts, dtype=bool)
+    cones[part[degrees == np.bincount(part)[part] - 1]] = True
+    if cones.all():
+        return (int(parts),) + (0,) * maxdim
+    if cones.any():  # the rest: the components that are not cones, renumbered
+        kept = ~cones[part]
+        number = np.cumsum(kept) - 1
+        edges = kept[graph.row]  # a component is kept whole: both ends or neither
+        graph = sparse.coo_matrix((graph.data[edges], (number[graph.row[edges]], number[graph.col[edges]])),
+                                  shape=(int(kept.sum()),) * 2)  # fmt: skip
     if engine == "auto":
         engine = auto_engine(graph, maxdim)
-    if maxdim == 0:  # the connected components of the graph: no complex to build
-        return (int(connected_components(graph, directed=False)[0]),)
     if engine == "gudhi":
         _check_graph_memory(graph, 1)  # the collapse holds the graph only
         graph = _collapsed(graph)
     _check_graph_memory(graph, maxdim)
-    return _ripser_betti(graph, maxdim)
+    betti = _ripser_betti(graph, maxdim)
+    return (betti[0] + int(cones.sum()), *betti[1:])

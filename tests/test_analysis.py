@@ -140,3 +140,30 @@ def test_finetune_summary_counts_the_models_stopped_at_the_cap():
     assert table.loc["layer", "models"] == 2 and table.loc["layer", "still_improving"] == 0.5
     assert table.loc["global", "still_improving"] == 0.0 and table.loc["layer", "epochs_run"] == 5.5
     assert analysis.finetune_summary(rows.drop(columns=["epochs_run", "epoch_kept"])).empty  # one-epoch runs
+
+
+def test_speed_claim_at_the_censoring_bound():
+    """A quarter of an arm censored is still read (the bound is 'more than' MAX_CENSORED); one run more is not, and
+    the guard then says which way the estimate alone points."""
+    from toposcope.claims.convergence import convergence_claims
+    from toposcope.claims.rules import MAX_CENSORED
+
+    assert MAX_CENSORED == 0.25
+    fast = [5, 6] * 6
+    slow = [20, 22, 21, 23, 20, 22, 21, 23, 20]
+
+    def speed(sine, relu):
+        frame = runs({"relu": relu, "topo_sine_mid": sine}, experiment="convergence")
+        claims = convergence_claims(frame, layouts=("topo_sine_mid",), datasets=("rings",))
+        return {v.claim.rsplit(": ", 1)[-1]: v for v in claims}
+
+    at_bound = speed(fast, slow + [None] * 3)  # 3 of 12 relu runs censored: 25%
+    assert at_bound["direction"].verdict == "holds" and "censored relu 25% / topo_sine_mid 0%" in at_bound[
+        "direction"].measured  # fmt: skip
+    over = speed(fast, slow[:8] + [None] * 4)  # 4 of 12: 33%
+    assert over["direction"].verdict == "inconclusive"
+    assert over["direction"].reason.startswith("33% of relu's runs never reached the target (more than 25%); the "
+                                               "estimate alone says faster (")  # fmt: skip
+    slower = speed(slow[:8] + [None] * 4, fast)  # the sine arm censored, and slower
+    assert "33% of topo_sine_mid's runs never reached" in slower["direction"].reason
+    assert "the estimate alone says slower (" in slower["direction"].reason

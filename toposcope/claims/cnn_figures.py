@@ -96,7 +96,9 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
         raise ValueError(f"reading must be one of {sorted(SEPARATION_AXIS)}; got {reading!r}")
     groups = groups or {"all": "all ten classes"}
     bands = reading_bands(readings, reading)
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.3 * len(groups), 3.6), sharey=True, squeeze=False)
+    label, limits = SEPARATION_AXIS[reading]
+    shared = limits[1] is not None  # a reading without a fixed top: each panel scales to its own values
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.3 * len(groups), 3.6), sharey=shared, squeeze=False)
     last, big, small = bands.epoch.max(), bands.n.max(), bands.n.min()
     x = np.arange(len(layers))
     for ax, (group, title) in zip(axes[0], groups.items(), strict=True):
@@ -117,8 +119,8 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
                             ms=3, capsize=2, label=f"{name}, {n} a class" if n == big else f"{n} a class")  # fmt: skip
         _layer_axis(ax, layers, labels)
         ax.set_title(title)
-        ax.set_ylim(*SEPARATION_AXIS[reading][1])
-    axes[0][0].set_ylabel(SEPARATION_AXIS[reading][0])
+        ax.set_ylim(*limits)
+    axes[0][0].set_ylabel(label)
     fig.tight_layout()
     handles, names = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, [textwrap.fill(n, 34) for n in names], loc="upper center", bbox_to_anchor=(0.5, 0.0),
@@ -159,11 +161,13 @@ def plot_long_bars(readings: pd.DataFrame, layers: Sequence[str], labels: Mappin
             few = _bands_by_layer(last[(last.activation == layout) & (last.n == small)], layers)
             if small != big and not few.empty:
                 ax.plot(x[: len(few)] + offset + 0.05, few["mean"], "_", color=colour, ms=9, mew=2,
-                        label=f"{small} a class")  # fmt: skip
+                        label=f"dashes: {small} a class" if layout == "relu" else None)  # fmt: skip
         _layer_axis(ax, layers, labels)
         ax.set_title(f"long H{dim} bars per class (> 3 spacings)")
-    axes[0].legend(fontsize="small")
     fig.tight_layout()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [textwrap.fill(n, 34) for n in names], loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=3, fontsize="small")  # fmt: skip
     return fig
 
 

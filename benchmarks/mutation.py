@@ -111,6 +111,24 @@ EQUIVALENT: dict[str, str] = {
        for i in (34, 37)},
     **{f"toposcope.experiments.store.xǁResultStoreǁ_quarantine__mutmut_{i}": "stacklevel: not observable under "
        "mutmut" for i in (25, 26)},
+    # _torch.py: the CUDA branch and the moves to the CPU cannot be seen on this CPU-only machine
+    **{f"toposcope._torch.x_resolve_device__mutmut_{i}": _CPU for i in (7, 9, 10)},
+    **{f"toposcope._torch.x_forward_batches__mutmut_{i}": _CPU for i in (5, 7, 29)},
+    **{f"toposcope._torch.x__detached_copy__mutmut_{i}": _CPU for i in (1, 4)},
+    # tracker.py
+    "toposcope.tracker.x_draw_per_class__mutmut_12": "replace=None is falsy: numpy draws without replacement as "
+    "with False",
+    **{f"toposcope.tracker.xǁBettiTrackerǁ__init____mutmut_{i}": "the default k only decides whether k is a list; "
+       "None and DEFAULT_K are both not one, and betti_numbers applies DEFAULT_K itself" for i in (79, 81)},
+    **{f"toposcope.tracker.xǁBettiTrackerǁactivations__mutmut_{i}": _CPU for i in (2, 5)},
+    **{f"toposcope.tracker.xǁBettiTrackerǁactivations__mutmut_{i}": "the input's copy: forward_batches clones a "
+       "batch that shares the caller's memory, so no layer ever writes into X" for i in (7, 10)},
+    "toposcope.tracker.xǁBettiTrackerǁactivations__mutmut_17": "the batch size changes how many inputs pass at "
+    "once, not the outputs (eval mode: no batch statistics)",
+    **{f"toposcope.tracker.xǁBettiTrackerǁprofile__mutmut_{i}": "stacklevel: not observable under mutmut "
+       "(tests/test_tracker.py checks it outside)" for i in (53, 54)},
+    **{f"toposcope.tracker.xǁBettiTrackerǁprofile__mutmut_{i}": "zip's strict: every cloud has its result "
+       "(betti_numbers_many returns one per cloud), so the check cannot fire" for i in (77, 80, 81)},
 }
 
 # What the scratch copy needs besides the package and the tests (committed results, README).

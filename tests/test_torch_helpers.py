@@ -52,6 +52,7 @@ def test_devices():
     assert model_device(nn.ReLU()) == torch.device("cpu")
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type in ("cpu", "cuda")
+    assert resolve_device() == resolve_device("auto")  # the documented default
 
 
 def test_as_xy_errors():
@@ -126,6 +127,14 @@ def test_dict_and_tuple_outputs_follow_one_rule():
     with pytest.raises(TypeError, match=r"keys \['features', 'scores'\] and no 'logits'"):
         ts.evaluate(Unnamed(), (z, y))
     assert torch.equal(output_tensor((z, -z)), z)
+    whole = (r"^the output is a dict with keys \['features'\] and no 'logits' tensor; return the logits tensor, or a "
+             r"dict with a 'logits' key \(wrap the model so that it does\)$")  # fmt: skip
+    with pytest.raises(TypeError, match=whole):
+        output_tensor({"features": z})
+    with pytest.raises(TypeError, match=r"^the output is a str holding no tensor$"):
+        output_tensor("logits")
+    with pytest.raises(TypeError, match=r"^the output is a tuple holding no tensor$"):
+        output_tensor((1, "a"))
 
 
 def test_a_module_run_twice_is_refused_and_once_per_pass_is_fine():
@@ -216,6 +225,7 @@ def test_training_arguments_are_checked_with_named_messages():
              ("lr", float("inf"), "lr must be"), ("lr", "0.1", "lr must be"),
              ("target_accuracy", 95, r"target_accuracy is a fraction in \(0, 1\] \(0.99, not 99\); got 95"),
              ("target_accuracy", 0.0, "target_accuracy is a fraction"),
+             ("target_accuracy", 1.5, "target_accuracy is a fraction"),
              ("target_accuracy", "0.9", "target_accuracy is a fraction")]  # fmt: skip
     for name, value, message in cases:
         with pytest.raises(ValueError, match=message):

@@ -287,3 +287,78 @@ def test_tracker_hands_its_options_to_the_homology(rings, monkeypatch):
     on_meta = ts.BettiTracker(torch.nn.Linear(2, 2, device="meta"), k=[5, 9])
     on_meta._betti([np.zeros((4, 2))])
     assert asked[-1]["device"] == torch.device("meta")  # a model off the CPU: its device is where the search runs
+
+
+def test_tracker_edges_seen_by_the_mutation_run(rings, monkeypatch):
+    """The cases the mutation run found unwatched: the input copied as float32 before an in-place first layer,
+    two inputs are enough, a frame with no rows still has its columns, layer_index counts the layers, the null
+    uses the tracker's seed, a model without parameters reads several k, options reach the several-k path, and
+    a callback profiles every epoch by default."""
+    import toposcope.tracker as tracker_module
+
+    X = torch.tensor([[-1.0, 2.0], [3.0, -4.0], [0.5, 0.5]], dtype=torch.float64)
+    model = nn.Sequential(nn.ReLU(inplace=True), nn.Linear(2, 2))
+    acts, _ = ts.BettiTracker(model.double(), ["input"]).activations(X)
+    assert acts["input"].dtype == torch.float32
+    original = X.float()
+    acts, _ = ts.BettiTracker(model.float(), ["input"]).activations(X.float())
+    assert torch.equal(acts["input"], original)  # copied before the in-place ReLU ran on the same memory
+
+    two = ts.BettiTracker(ts.MLP(2, hidden=[3]), ["input"], k=2).profile(torch.randn(2, 2), torch.tensor([0, 0]))
+    assert two.n_points.tolist() == [2, 2]
+    with pytest.warns(UserWarning, match="has 1 input"):
+        empty = ts.BettiTracker(ts.MLP(2, hidden=[3])).profile(torch.randn(2, 2), torch.tensor([0, 1]))
+    assert empty.empty and list(empty.columns) == ["epoch", "layer", "layer_index", "class", "k", "dim", "betti",
+                                                   "null_betti", "n_points"]  # fmt: skip
+
+    Xr, yr = rings
+    model = ts.MLP(3, hidden=[4, 4])
+    frame = ts.BettiTracker(model, ["input", "act2", "logits"], samples_per_class=60, k=5).profile(Xr, yr)
+    assert frame.groupby("layer").layer_index.first().to_dict() == {"input": 0, "act2": 1, "logits": 2}
+
+    seeds = []
+    real_null = tracker_module.gaussian_null
+    monkeypatch.setattr(tracker_module, "gaussian_null",
+                        lambda cloud, seed: seeds.append(seed) or real_null(cloud, seed))  # fmt: skip
+    ts.BettiTracker(model, ["act1"], samples_per_class=60, k=5, null=True, seed=7).profile(Xr, yr)
+    assert seeds == [7, 7]  # one null per class, under the tracker's seed
+
+    flat = ts.BettiTracker(nn.Sequential(nn.ReLU()), ["input"], samples_per_class=60, k=[5, 9]).profile(Xr, yr)
+    assert sorted(set(flat.k)) == [5, 9]  # no parameters: the CPU path
+    asked = []
+    real_many = tracker_module.betti_numbers_many
+    monkeypatch.setattr(tracker_module, "betti_numbers_many", lambda clouds, **kw: asked.append(kw) or real_many(
+        clouds, **kw))  # fmt: skip
+    ts.BettiTracker(model, ["act1"], samples_per_class=60, k=[5, 9], scale=3).profile(Xr, yr)
+    assert asked[-1]["scale"] == 3 and asked[-1]["ks"] == [5, 9]
+
+    tracker = ts.BettiTracker(model, ["act1"])
+    profiled = []
+    monkeypatch.setattr(tracker, "profile", lambda X, y, epoch: profiled.append(epoch))
+    record = tracker.callback(Xr, yr)
+    for epoch in range(4):
+        record(model, epoch, {})
+    assert profiled == [0, 1, 2, 3]
+
+
+def test_a_class_drawn_whole_leaves_the_next_class_draw_alone():
+    """A class of at most n inputs is kept whole and draws nothing from the generator, so the next class's
+    farthest-point draw is the one it gets on its own under the same seed."""
+    from toposcope.tracker import maxmin_per_class
+
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.standard_normal((70, 3)))
+    y = torch.tensor([0] * 10 + [1] * 60)
+    both = maxmin_per_class(X, y, 10, seed=4)
+    alone = maxmin_per_class(X[10:], y[10:], 10, seed=4) + 10
+    assert both[:10].tolist() == list(range(10)) and both[10:].tolist() == alone.tolist()
+
+
+def test_a_lonely_class_warning_points_at_the_caller():
+    import os
+
+    if "MUTANT_UNDER_TEST" in os.environ:
+        pytest.skip("mutmut's trampolines add stack frames: where a warning points cannot be seen under it")
+    with pytest.warns(UserWarning, match="has 1 input") as caught:
+        ts.BettiTracker(ts.MLP(2, hidden=[3]), ["input"]).profile(torch.randn(3, 2), torch.tensor([0, 0, 1]))
+    assert caught[0].filename == __file__

@@ -208,3 +208,25 @@ def test_the_cone_shortcut_reads_what_ripser_reads(n, density, seed, hub):
         upper[0, 1:] = True
     graph = sparse.coo_matrix(upper.astype(float))
     assert graph_betti(graph, 2, "ripser") == _ripser_betti(graph, 2)
+
+
+def test_without_gudhi_only_its_engine_is_refused(monkeypatch):
+    from toposcope import complexes
+
+    monkeypatch.setattr(complexes, "_gudhi_available", lambda: False)
+    square = sparse.coo_matrix(([1] * 4, ([0, 1, 2, 0], [1, 2, 3, 3])), shape=(4, 4))
+    with pytest.raises(ImportError, match=r"^engine='gudhi' needs the gudhi package: pip install gudhi$"):
+        flag_complex_betti(square, 1, engine="gudhi")
+    assert flag_complex_betti(square, 1, engine="ripser") == (1, 1)
+    assert flag_complex_betti(square, 1, engine="auto") == (1, 1)
+
+
+def test_hop_matrix_checks_max_hops_and_guards_each_hop(monkeypatch):
+    from toposcope import hops
+
+    with pytest.raises(ValueError, match=r"^max_hops must be a positive integer; got 0$"):
+        ts.knn_hop_matrix(shapes.circle(30), k=3, max_hops=0)
+    pairs = []
+    monkeypatch.setattr(hops, "check_hop_graph_memory", lambda *args: pairs.append(args) or 0)
+    ts.knn_hop_matrix(shapes.circle(30), k=3, max_hops=2)
+    assert pairs == [(30, 270.0, 2)]  # the hop about to be added, with its walk bound

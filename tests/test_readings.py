@@ -172,3 +172,12 @@ def test_pairwise_distances_and_the_spanning_tree_against_scipy():
     a, b, lengths = _spanning_tree(distances.clone().fill_diagonal_(torch.inf))
     assert lengths.sum() == pytest.approx(minimum_spanning_tree(cdist(X, X)).sum())
     assert len(set(a.tolist()) | set(b.tolist())) == 50 and np.allclose(lengths, cdist(X, X)[a, b])
+
+
+def test_a_distance_matrix_past_the_memory_budget_is_refused(monkeypatch):
+    from toposcope import memory
+
+    monkeypatch.setattr(memory, "MEMORY_BUDGET", 100 * 100 * 4)  # exactly a 100-point float32 matrix
+    assert ts.neighbours.pairwise_distances(np.zeros((100, 2))).shape == (100, 100)
+    with pytest.raises(MemoryError, match=r"a distance matrix of 101 points takes .* GiB budget"):
+        ts.neighbours.pairwise_distances(np.zeros((101, 2)))

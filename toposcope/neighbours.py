@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .memory import available_bytes
+from .memory import budget
 
 __all__ = ["knn_indices", "pairwise_distances"]
 
@@ -88,14 +88,16 @@ def pairwise_distances(X: Any, *, device: str | torch.device | None = None, bloc
     ValueError
         On a cloud that is not 2-D or not finite, or a ``block`` below 1.
     MemoryError
-        When the matrix would take more than half the memory available (on the CPU).
+        When the matrix would take more than :func:`toposcope.memory.budget` (on the CPU; by
+        default half the memory available).
     """
     points = _points(X, device, dtype)
     n = len(points)
-    size = n * n * points.element_size()
-    if points.device.type == "cpu" and size > available_bytes() // 2:
-        raise MemoryError(f"a distance matrix of {n:,} points takes {size / 2**30:.1f} GiB, more than half the "
-                          f"{available_bytes() / 2**30:.1f} GiB available: use fewer points")  # fmt: skip
+    size, limit = n * n * points.element_size(), budget()
+    if points.device.type == "cpu" and size > limit:
+        raise MemoryError(f"a distance matrix of {n:,} points takes {size / 2**30:.1f} GiB, more than the "
+                          f"{limit / 2**30:.1f} GiB budget (toposcope.memory.MEMORY_BUDGET; default half the "
+                          "available memory): use fewer points")  # fmt: skip
     out = torch.empty((n, n), dtype=dtype, device=points.device)
     for start, distances in _squared_blocks(points, block):
         out[start : start + len(distances)] = distances.clamp_(min=0).sqrt_()

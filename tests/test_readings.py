@@ -163,13 +163,13 @@ def test_pairwise_distances_and_the_spanning_tree_against_scipy():
     from scipy.sparse.csgraph import minimum_spanning_tree
     from scipy.spatial.distance import cdist
 
-    from toposcope.readings import _spanning_tree
+    from toposcope.linkage import spanning_tree
 
     X = np.random.default_rng(2).standard_normal((50, 4))
     distances = ts.neighbours.pairwise_distances(X, block=7, dtype=torch.float64)
     assert torch.allclose(distances, torch.from_numpy(cdist(X, X)), atol=1e-12)
     assert (distances.diagonal() == 0).all()
-    a, b, lengths = _spanning_tree(distances.clone().fill_diagonal_(torch.inf))
+    a, b, lengths = spanning_tree(distances.clone().fill_diagonal_(torch.inf))
     assert lengths.sum() == pytest.approx(minimum_spanning_tree(cdist(X, X)).sum())
     assert len(set(a.tolist()) | set(b.tolist())) == 50 and np.allclose(lengths, cdist(X, X)[a, b])
 

@@ -34,6 +34,7 @@ from .clouds import SmallCloudWarning, SubsampleWarning, subsample
 from .datasets import cats_vs_dogs, cifar10, fashion_mnist, nine_rings, nine_spheres
 from .hops import knn_hop_graph, knn_hop_matrix
 from .layouts import LAYOUTS, ActivationSpec, Layout, get_layout
+from .linkage import merge_scale
 from .measure import compare, evaluate, state_dict_bytes
 from .models import MLP, PaperCNN
 from .plotting import (
@@ -52,7 +53,6 @@ from .readings import (
     gaussian_null,
     layer_readings,
     long_bars,
-    merge_scale,
     nn_scale,
     shuffled_labels,
 )

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["SmallCloudWarning", "SubsampleWarning", "as_point_cloud", "prepare", "subsample", "unique_rows"]
+__all__ = ["SmallCloudWarning", "SubsampleWarning", "as_point_cloud", "check_labels", "prepare", "subsample",
+           "unique_rows"]
 
 SAMPLINGS = ("maxmin", "random")
 DEFAULT_MAX_POINTS = 12_000
@@ -123,6 +124,14 @@ def unique_rows(arr: np.ndarray) -> np.ndarray:
     for i, row in enumerate(arr):
         first.setdefault(row.tobytes(), i)
     return arr if len(first) == len(arr) else arr[sorted(first.values())]
+
+
+def check_labels(y: Any, n: int) -> np.ndarray:
+    """``y`` as an array of one label per point of an ``n``-point cloud; else a ``ValueError``."""
+    labels = np.asarray(y)
+    if labels.shape != (n,):
+        raise ValueError(f"need one label per point: {n} points, labels of shape {labels.shape}")
+    return labels
 
 
 def normalise(arr: np.ndarray) -> tuple[np.ndarray, float]:

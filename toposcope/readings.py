@@ -9,9 +9,10 @@ The readings here are made to move with the data, not with the sample:
   evenly sampled shapes (a circle has one long H1 bar at 100 points as at 1,000);
 * :func:`cross_class_share` -- the share of kNN edges that join different classes
   (0: classes apart; the share of the other classes' points when they are mixed);
-* :func:`merge_scale` -- how long the classes stay apart: the persistence of the
-  union's H0 at the level of classes (the scale at which one component first holds
-  most of every class), in units of the within-class nearest-neighbour spacing;
+* :func:`~toposcope.linkage.merge_scale` -- how long the classes stay apart: the
+  union's H0 read class by class (the median scale at which a point's class stops
+  being the majority of its single-linkage component), in units of the within-class
+  nearest-neighbour spacing;
 * :func:`class_components` -- the components of all classes' points together at
   ``tau`` times the within-class nearest-neighbour scale (the paper's goal: as many
   components as classes, no holes);
@@ -23,7 +24,6 @@ The readings here are made to move with the data, not with the sample:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,8 +33,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from sklearn.neighbors import radius_neighbors_graph
 
-from .clouds import as_point_cloud, normalise
+from .clouds import as_point_cloud, check_labels, normalise
 from .complexes import ripser_diagrams
+from .linkage import check_classes, merge_scale_from, spanning_tree
 from .memory import check_ripser_memory
 from .neighbours import knn_indices, pairwise_distances
 
@@ -44,17 +45,9 @@ __all__ = [
     "gaussian_null",
     "layer_readings",
     "long_bars",
-    "merge_scale",
     "nn_scale",
     "shuffled_labels",
 ]
-
-
-def _labels(y: Any, n: int) -> np.ndarray:
-    labels = np.asarray(y)
-    if labels.shape != (n,):
-        raise ValueError(f"need one label per point: {n} points, labels of shape {labels.shape}")
-    return labels
 
 
 def nn_scale(X: Any) -> float:
@@ -94,7 +87,7 @@ def long_bars(X: Any, tau: float = 3.0, maxdim: int = 1) -> tuple[int, ...]:
 def _class_neighbours(X: Any, y: Any, k: int, device: Any) -> tuple[np.ndarray, np.ndarray]:
     """(labels, each point's ``k`` nearest other points) of a checked cloud."""
     cloud = as_point_cloud(X)
-    labels = _labels(y, len(cloud))
+    labels = check_labels(y, len(cloud))
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k < len(cloud):
         raise ValueError(f"k must be an integer from 1 to {len(cloud) - 1}; got {k!r}")
     return labels, knn_indices(normalise(cloud)[0], int(k) + 1, device=device or "cpu", dtype=torch.float32)[:, 1:]
@@ -122,120 +115,10 @@ def class_components(X: Any, y: Any, tau: float = 3.0) -> int:
     paper's target: the number of classes), and classes that touch read fewer.
     """
     cloud = as_point_cloud(X)
-    labels = _labels(y, len(cloud))
+    labels = check_labels(y, len(cloud))
     spacing = np.median([nn_scale(cloud[labels == c]) for c in np.unique(labels) if (labels == c).sum() >= 2])
     graph = radius_neighbors_graph(cloud, radius=tau * spacing, mode="connectivity", include_self=False)
     return int(connected_components(graph, directed=False)[0])
-
-
-def merge_scale(X: Any, y: Any, *, device: Any = None) -> float:
-    """How long the classes stay apart, in units of the within-class spacing: the union's H0 read class by class.
-
-    Grow the single-linkage (Rips H0) filtration of all points together.  A point's
-    class *merges* at the first scale where it is no longer the strict majority of
-    the point's component (a point alone is its own majority; two points of
-    different classes are none).  The reading is the median over points of that
-    scale, divided by the within-class spacing (the median over classes of each
-    class's :func:`nn_scale`).  Classes mixed together merge at about one spacing,
-    as does any cloud with its labels shuffled; classes apart merge at their gap; a
-    few stray points of another class inside a class's cluster merge at once but do
-    not move the median.  Points of a class that holds a strict majority of every
-    point never merge and count at the last scale, where everything is joined.
-
-    Parameters
-    ----------
-    X : (n, d) array or tensor
-        The points of every class.
-    y : (n,) array
-        Their labels: at least two classes of at least two points each.
-    device : str or torch.device, optional
-        Where the distance matrix is computed and held (default the CPU; it takes
-        ``4 n^2`` bytes).
-
-    Returns
-    -------
-    float
-        The median merging scale over the within-class spacing; NaN, with a warning,
-        where that spacing is 0 (most points of a class repeated).
-    """
-    cloud = as_point_cloud(X)
-    labels = _labels(y, len(cloud))
-    distances = pairwise_distances(normalise(cloud)[0], device=device or "cpu").fill_diagonal_(torch.inf)
-    return _merge_scale(distances, _spanning_tree(distances), labels, labels)
-
-
-def _merge_scale(distances: torch.Tensor, tree: tuple[np.ndarray, ...], labels: np.ndarray,
-                 spacing_labels: np.ndarray) -> float:  # fmt: skip
-    """:func:`merge_scale` from a distance matrix with an infinite diagonal and its spanning tree.
-
-    The spacing is read with ``spacing_labels`` (a null with shuffled labels keeps the true classes' spacing).
-    """
-    classes, counts = np.unique(labels, return_counts=True)
-    if len(classes) < 2 or counts.min() < 2:
-        raise ValueError("need at least two classes of at least two points each; got counts "
-                         f"{dict(zip(classes.tolist(), counts.tolist(), strict=True))}")  # fmt: skip
-    spacing = float(np.median([np.median(distances[idx][:, idx].min(1).values.cpu().numpy())
-                               for idx in (torch.from_numpy(np.flatnonzero(spacing_labels == c))
-                                           for c in np.unique(spacing_labels))]))  # fmt: skip
-    if spacing == 0:
-        warnings.warn("the within-class spacing is 0 (repeated points): the merge scale is undefined", stacklevel=3)
-        return float("nan")
-    return _median_merge(*tree, labels) / spacing
-
-
-def _spanning_tree(distances: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The minimum spanning tree of a dense distance matrix (Prim's algorithm, on its device): ends, ends, lengths.
-
-    Its ``n - 1`` edge lengths are where the H0 bars of the Rips filtration end.
-    """
-    n = len(distances)
-    on = distances.device
-    best, nearest = distances[0].clone(), torch.zeros(n, dtype=torch.long, device=on)
-    done = torch.zeros(n, dtype=torch.bool, device=on)
-    done[0] = True
-    best[0] = torch.inf
-    picked, parents, lengths = (torch.empty(n - 1, dtype=dtype, device=on)
-                                for dtype in (torch.long, torch.long, distances.dtype))  # fmt: skip
-    for i in range(n - 1):
-        j = torch.argmin(best)
-        picked[i], parents[i], lengths[i] = j, nearest[j], best[j]
-        done[j] = True
-        row = distances[j]
-        nearest = torch.where(row < best, j, nearest)
-        best = torch.minimum(best, row).masked_fill_(done, torch.inf)
-    return picked.cpu().numpy(), parents.cpu().numpy(), lengths.cpu().numpy()
-
-
-def _median_merge(a: np.ndarray, b: np.ndarray, lengths: np.ndarray, labels: np.ndarray) -> float:
-    """The tree's edges added shortest first: the median over points of the length where their class merges."""
-    classes, codes = np.unique(labels, return_inverse=True)
-    counts = np.zeros((len(labels), len(classes)), dtype=np.int64)
-    counts[np.arange(len(labels)), codes] = 1
-    waiting = counts.copy()  # per component: its points whose class has not merged yet, by class
-    root = np.arange(len(labels))
-    times, weights = [], []
-
-    def find(i: int) -> int:
-        while root[i] != i:
-            root[i] = root[root[i]]
-            i = root[i]
-        return i
-
-    for edge in np.argsort(lengths, kind="stable"):
-        top, other = find(a[edge]), find(b[edge])
-        root[other] = top
-        counts[top] += counts[other]
-        waiting[top] += waiting[other]
-        major = int(np.argmax(counts[top]))
-        kept = waiting[top, major] if 2 * counts[top, major] > counts[top].sum() else 0
-        if waiting[top].sum() > kept:
-            times.append(lengths[edge])
-            weights.append(waiting[top].sum() - kept)
-            waiting[top] = 0
-            waiting[top, major] = kept
-    times.append(lengths.max())  # the majority of every point, if one class holds it, never merges
-    weights.append(len(labels) - sum(weights))
-    return float(np.median(np.repeat(times, weights)))
 
 
 def gaussian_null(X: Any, seed: int = 0) -> np.ndarray:
@@ -272,7 +155,7 @@ def layer_readings(acts: Mapping[str, Any], y: Any, *, sizes: Sequence[int], k: 
 
     * ``"cross_share"``: :func:`cross_class_share` at ``k``; its null reads the
       same graph with the labels shuffled;
-    * ``"merge_scale"``: :func:`merge_scale`; its null, the same tree with the
+    * ``"merge_scale"``: :func:`~toposcope.linkage.merge_scale`; its null, the same tree with the
       labels shuffled (in the true classes' spacing);
 
     and per class, for each ``n`` in ``bar_points`` (nested draws):
@@ -323,7 +206,7 @@ def layer_readings(acts: Mapping[str, Any], y: Any, *, sizes: Sequence[int], k: 
     for layer, out in acts.items():
         cloud = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out)
         cloud = cloud.reshape(len(cloud), -1)
-        _labels(labels, len(cloud))
+        check_labels(labels, len(cloud))
         distances = pairwise_distances(normalise(as_point_cloud(cloud[largest]))[0],
                                        device=device or "cpu").fill_diagonal_(torch.inf)  # fmt: skip
         for n, idx in subsets.items():
@@ -350,9 +233,10 @@ def _separation_rows(distances: torch.Tensor, at: np.ndarray, labels: np.ndarray
         raise ValueError(f"k must be below the {len(at)} points of {keys['class']} at n = {keys['n']}; got {k}")
     part = distances if len(at) == len(distances) else distances[torch.from_numpy(at)][:, torch.from_numpy(at)]
     neighbours = torch.topk(part, k, dim=1, largest=False).indices.cpu().numpy()
+    check_classes(labels)
     shuffled = shuffled_labels(labels, seed)
-    tree = _spanning_tree(part)
+    tree = spanning_tree(part)
     return [{**keys, "reading": "cross_share", "value": _share(labels, neighbours),
              "null": _share(shuffled, neighbours)},
-            {**keys, "reading": "merge_scale", "value": _merge_scale(part, tree, labels, labels),
-             "null": _merge_scale(part, tree, shuffled, labels)}]  # fmt: skip
+            {**keys, "reading": "merge_scale", "value": merge_scale_from(part, tree, labels, labels),
+             "null": merge_scale_from(part, tree, shuffled, labels)}]  # fmt: skip

@@ -78,12 +78,16 @@ def cnn_reading_claims(cnn: pd.DataFrame | None) -> list[Verdict]:
     return verdicts
 
 
-def _moves_with_sample(at_small: float, small: int, low: float, high: float, big: int, unit: str) -> str | None:
-    """The guard of a ratio that reads the sample: its value at the fewest ``unit`` outside the interval at the most."""
+def _moves_with_sample(sine: pd.Series, relu: pd.Series, small: int, low: float, high: float,
+                       big: int) -> tuple[str, str | None]:  # fmt: skip
+    """The ratio of means at the fewest images a class, as text for ``measured``, and the guard of a ratio that
+    reads the sample: that ratio outside the 95% interval ``[low, high]`` at the most."""
+    at_small = sine.mean() / relu.mean()
+    said = f"; at {small} images a class the ratio is {at_small:.2f}"
     if low <= at_small <= high:
-        return None
-    return (f"not measurable here: the ratio moves with the sample ({at_small:.2f} at {small} {unit}, outside the "
-            f"95% interval at {big}), so it reads the sample, not the layer")  # fmt: skip
+        return said, None
+    return said, (f"not measurable here: the ratio moves with the sample ({at_small:.2f} at {small} images a class, "
+                  f"outside the 95% interval at {big}), so it reads the sample, not the layer")  # fmt: skip
 
 
 def _separation_verdict(readings: pd.DataFrame, label: str, layout: str, reading: str) -> Verdict:
@@ -121,9 +125,9 @@ def _separation_verdict(readings: pd.DataFrame, label: str, layout: str, reading
                      f"{'below' if lower else 'above'} its shuffled-label null, so it shows no class structure to "
                      "compare")  # fmt: skip
     if guard is None and small != big:
-        at_small = value.loc[seeds, (layout, small)].mean() / value.loc[seeds, ("relu", small)].mean()
-        measured += f"; at {small} images a class the ratio is {at_small:.2f}"
-        guard = _moves_with_sample(at_small, small, low, high, big, "images a class")
+        said, guard = _moves_with_sample(value.loc[seeds, (layout, small)], value.loc[seeds, ("relu", small)], small,
+                                         low, high, big)  # fmt: skip
+        measured += said
     apart, together = spec["words"]
     if lower:
         rule = direction_rule(low, high)
@@ -164,9 +168,8 @@ def _long_bars_verdict(readings: pd.DataFrame, label: str, layout: str) -> Verdi
                  "Gaussian cloud of the same mean, covariance and size, in every run: no topology to fall")  # fmt: skip
     if guard is None and small != big:
         few = totals.loc[small]
-        at_small = few[layout].mean() / few["relu"].mean()
-        measured += f"; at {small} images a class the ratio is {at_small:.2f}"
-        guard = _moves_with_sample(at_small, small, low, high, big, "images a class")
+        said, guard = _moves_with_sample(few[layout], few["relu"], small, low, high, big)
+        measured += said
     rule = direction_rule(low, high)
     why = direction_reason(rule, "fewer long bars than ReLU", "more long bars than ReLU",
                            "no clear difference from ReLU")  # fmt: skip

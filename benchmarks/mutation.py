@@ -120,6 +120,44 @@ EQUIVALENT: dict[str, str] = {
     **{f"toposcope.hops.x__hop_matrix__mutmut_{i}": "shape inferred from the indices: every point of a kNN graph "
        "has neighbours, so the largest index is n - 1; float64 either way" for i in (37, 39, 75, 77)},
     "toposcope.complexes.x__gudhi_available__mutmut_1": "gudhi is installed wherever the tests run",
+    # pruning/scores.py
+    "toposcope.pruning.scores.x_check_scores_match__mutmut_18": "groupby(sort=None): None is falsy, as False",
+    **{f"toposcope.pruning.scores.x_{name}__mutmut_{i}": "the batch size changes how many images pass at once, not "
+       "the outputs (eval mode: no batch statistics)"
+       for name, i in (("feature_maps", 1), ("feature_maps", 11), ("score_filters", 11), ("score_filters", 62))},
+    **{f"toposcope.pruning.scores.x__spacing__mutmut_{i}": reason for i, reason in (
+        (6, "float32 inf added to a float64 matrix is promoted: inf either way"), (9, "float32 inf: promoted"),
+        (10, "shape[2] of a square matrix"), (13, _INF),
+        (16, "the minimum over rows or columns of a symmetric matrix"), (17, "rows or columns of a symmetric matrix"),
+        (18, "dim +1 of a 2-D tensor is dim -1"))},
+    "toposcope.pruning.scores.x__filter_chunks__mutmut_11": "true division: the step is int(min(filters, fits)) "
+    "and fits < 1 reads the same, so the slices are the same",
+    "toposcope.pruning.scores.x__radii__mutmut_10": _NAN,
+    "toposcope.pruning.scores.x__edges__mutmut_9": "with the diagonal the graph gains self-loops, which the flag "
+    "complex drops (complexes._graph keeps the strict upper triangle)",
+    "toposcope.pruning.scores.x_score_filters__mutmut_39": "'>=' n_samples: a draw of all the images, sorted, is "
+    "the images in their order",
+    "toposcope.pruning.scores.x_score_filters__mutmut_47": "replace=None is falsy: numpy draws without replacement "
+    "as with False",
+    **{f"toposcope.pruning.scores.x_score_filters__mutmut_{i}": "the distance matrices recomputed per chunk instead "
+       "of reused: the same numbers, twice the work" for i in (82, 83, 90, 105)},
+    # pruning/surgery.py
+    "toposcope.pruning.surgery.x_select_filters__mutmut_71": "groupby(sort=None): None is falsy, as False",
+    **{f"toposcope.pruning.surgery.x_{name}__mutmut_{i}": "the sort's kind: the keys (score, [layer order,] "
+       "filter) are unique, so every algorithm gives one order (pandas sorts several keys by lexsort, which "
+       "ignores kind)" for name, i in (("select_filters", 80), ("select_filters", 83), ("select_filters", 90),
+                                      ("select_filters", 91), ("_global_counts", 9), ("_global_counts", 12),
+                                      ("_global_counts", 26), ("_global_counts", 27))},
+    "toposcope.pruning.surgery.x__global_counts__mutmut_25": "the filters' order inside a layer: counts per layer "
+    "do not depend on which of a layer's filters ranks first",
+    **{f"toposcope.pruning.surgery.x_prune_at_equal_budget__mutmut_{i}": "L1 scores of all conv layers: a "
+       "filter's L1 norm does not depend on which other layers are scored, and counts name only the Betti "
+       "table's layers" for i in (32, 35)},
+    **{f"toposcope.pruning.surgery.x__load_state__mutmut_{i}": _CPU for i in (4, 7)},
+    **{f"toposcope.pruning.surgery.x__load_state__mutmut_{i}": "weights_only=None or left out is True from torch "
+       "2.6 on (requirements.txt pins 2.13); weights_only=False is tested" for i in (5, 8)},
+    "toposcope.pruning.surgery.x_load_pruned__mutmut_60": "the chaining check's batch of 1 or 2 zero images: "
+    "eval mode, either size finds a mismatch",
     # experiments/store.py: where a warning points (stacklevel) cannot be seen under mutmut, whose trampolines add
     # stack frames; tests/test_store.py::test_store_warnings_point_at_the_caller checks it outside mutmut
     **{f"toposcope.experiments.store.xǁResultStoreǁ_repair__mutmut_{i}": "stacklevel: not observable under mutmut"

@@ -1,4 +1,5 @@
 import copy
+import fractions
 
 import numpy as np
 import pandas as pd
@@ -7,6 +8,8 @@ import torch
 import torch_pruning as tp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
+from torch.utils.data import TensorDataset
 
 import toposcope as ts
 from toposcope import pruning as P
@@ -262,6 +265,7 @@ def test_relative_bars_on_known_shapes():
 def test_relative_bars_shortcuts_are_exact(seed, n, dim, tau):
     """The components count and the enclosing-radius shortcut give what full persistence gives."""
     from ripser import ripser
+    from scipy.sparse.csgraph import minimum_spanning_tree
     from scipy.spatial.distance import cdist
 
     from toposcope.pruning.shape import relative_bars
@@ -271,7 +275,9 @@ def test_relative_bars_shortcuts_are_exact(seed, n, dim, tau):
     h0, h1, scale = relative_bars(D, tau)
     dgms = ripser(D, maxdim=1, distance_matrix=True)["dgms"]
     cut = tau * scale
-    assert h0 == int(np.sum(dgms[0][:, 1] > cut))  # the infinite bar included
+    # H0 from scipy's spanning tree in float64: ripser's float32 deaths can round a bar that ends exactly at the
+    # cut (tau = 1 makes the cut a nearest-neighbour distance) to just past it
+    assert h0 == 1 + int(np.sum(minimum_spanning_tree(D).data > cut))
     assert h1 == int(np.sum(dgms[1][:, 1] - dgms[1][:, 0] > cut))
 
 
@@ -311,7 +317,8 @@ def test_score_tables_must_match_the_model(trained, scores):
         P.prune(model, doubled, images[:1], counts={"conv0": 4})
     small = P.prune(model, scores, images[:1], ratio=0.5)
     assert small.conv0.out_channels == 3
-    with pytest.raises(ValueError, match="computed on another model"):
+    with pytest.raises(ValueError, match=r"^these scores were computed on another model \(its fingerprint differs: "
+                                         r"other weights, or filters removed since\); score this model again$"):
         P.prune(small, scores, images[:1], ratio=0.25)  # the unpruned model's table on the pruned one
     unstamped = scores.copy()
     unstamped.attrs = {}
@@ -366,6 +373,10 @@ def test_score_tables_are_checked_with_named_messages():
     backwards = pd.concat([full[full.layer == layers[1]].iloc[1:], full[full.layer == layers[0]].iloc[1:]])
     with pytest.raises(ValueError, match=f"^scores of '{layers[1]}' do not match"):  # the first layer listed
         check_scores_match(model, backwards)
+    lonely = full[(full.layer != layers[0]) | (full["filter"] == 0)]  # 31 of the first layer's 32 missing
+    with pytest.raises(ValueError, match=rf"^scores of '{layers[0]}' do not match its 32 filters: missing \[1, 2, 3, "
+                                         r"4, 5, 6, 7, 8, 9, 10\], extra \[\] \("):  # fmt: skip
+        check_scores_match(model, lonely)
     extra = pd.concat([full, pd.DataFrame({"layer": [layers[0]] * 12, "filter": range(100, 112), "score": 1.0})])
     with pytest.raises(ValueError, match=r"missing \[\], extra \[100, 101, 102, 103, 104, 105, 106, 107, 108, "
                                          r"109\] \(a table of another"):  # fmt: skip
@@ -389,3 +400,260 @@ def test_score_filters_options_are_checked_with_named_messages():
     for options, message in cases:
         with pytest.raises(ValueError, match=message):
             P.score_filters(model, images, **{**cheap, **options})
+
+
+class _NormNet(nn.Sequential):
+    """A CNN with an affine and a non-affine batch norm, and an ``input_shape`` as PaperCNN has (unless told)."""
+
+    def __init__(self, input_shape: bool = True):
+        super().__init__(nn.Conv2d(1, 6, 3), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 4, 3),
+                         nn.BatchNorm2d(4, affine=False), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))  # fmt: skip
+        if input_shape:
+            self.input_shape = (1, 8, 8)
+
+
+def _norm_net_pruned():
+    torch.manual_seed(0)
+    model = _NormNet()
+    with torch.no_grad():
+        model(torch.randn(32, 1, 8, 8) * 3 + 1)  # batch statistics away from their zeros and ones
+    model.eval()
+    return model, P.remove_filters(model, {"0": [1, 4], "3": [2]}, torch.zeros(1, 1, 8, 8))
+
+
+def test_load_pruned_resizes_batch_norms_and_leaves_the_template_alone():
+    _, pruned = _norm_net_pruned()
+    template = _NormNet()
+    before = copy.deepcopy(template.state_dict())
+    loaded = P.load_pruned(template, pruned.state_dict()).eval()
+    x = torch.randn(5, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), pruned(x))
+    assert (loaded[0].out_channels, loaded[1].num_features, loaded[3].in_channels, loaded[3].out_channels,
+            loaded[4].num_features, loaded[7].in_features) == (4, 4, 4, 3, 3, 48)  # fmt: skip
+    assert repr(loaded[3]).startswith("Conv2d(4, 3, ")  # whole channel counts, not 4.0
+    assert torch.equal(loaded[1].running_var, pruned[1].running_var) and not torch.equal(
+        loaded[1].running_var, torch.ones(4)
+    )
+    assert loaded[4].weight is None and loaded[4].running_mean.shape == (3,)
+    assert template[0].out_channels == 6 and template[1].num_features == 6  # the template is not resized
+    assert all(torch.equal(before[name], value) for name, value in template.state_dict().items())
+
+
+def test_load_pruned_on_a_bare_layer_without_input_shape():
+    conv = nn.Conv2d(3, 8, 3)
+    state = {"weight": conv.weight.detach()[:5].clone(), "bias": conv.bias.detach()[:5].clone()}
+    loaded = P.load_pruned(conv, state)
+    assert (loaded.out_channels, loaded.in_channels) == (5, 3) and torch.equal(loaded.weight, state["weight"])
+    linear = P.load_pruned(nn.Linear(6, 4), {"weight": torch.ones(2, 3), "bias": torch.zeros(2)})
+    assert (linear.out_features, linear.in_features) == (2, 3)
+
+
+def test_load_pruned_refuses_weights_that_do_not_fit(tmp_path):
+    model, pruned = _norm_net_pruned()
+    strangers = {f"x{i}": torch.zeros(1) for i in range(7)}
+    with pytest.raises(ValueError, match=r"^the weights do not fit this architecture: missing \['0\.bias', "
+                                         r"'0\.weight', '1\.bias', '1\.num_batches_tracked', '1\.running_mean'\], "
+                                         r"unexpected \['x0', 'x1', 'x2', 'x3', 'x4'\] \(was it saved from another "
+                                         r"model\?\)$"):  # fmt: skip
+        P.load_pruned(_NormNet(), strangers)
+    state = pruned.state_dict()
+    state["3.weight"] = model.state_dict()["3.weight"]  # 6 input channels after a conv of 4: does not chain
+    state["3.bias"] = model.state_dict()["3.bias"]
+    with pytest.raises(ValueError, match=r"^the pruned weights are inconsistent \(channel counts do not chain\): "):
+        P.load_pruned(_NormNet(), state)
+    with pytest.raises(ValueError, match=r"^the dict given does not hold a state dict \(name -> tensor\)$"):
+        P.load_pruned(_NormNet(), {"0.weight": [1.0]})
+    torch.save([1, 2], tmp_path / "list.pt")
+    with pytest.raises(ValueError, match=r"list\.pt does not hold a state dict \(name -> tensor\)$"):
+        P.load_pruned(_NormNet(), tmp_path / "list.pt")
+    torch.save({"0.weight": torch.zeros(1), "when": fractions.Fraction(1, 3)}, tmp_path / "pickle.pt")
+    with pytest.raises(ValueError, match=r"pickle\.pt is not a saved state dict \(UnpicklingError: "):
+        P.load_pruned(_NormNet(), tmp_path / "pickle.pt")  # read with weights_only: no arbitrary objects
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match=r"text\.pt is not a saved state dict \(\w+Error: "):
+        P.load_pruned(_NormNet(), tmp_path / "text.pt")
+
+
+def _synthetic(model, scores_by_layer):
+    from toposcope.pruning.scores import score_table
+
+    return score_table([{"layer": layer, "filter": f, "score": float(v)}
+                        for layer, values in scores_by_layer.items() for f, v in enumerate(values)], model)  # fmt: skip
+
+
+def test_select_filters_boundaries_ties_and_messages():
+    scores = pd.DataFrame({"layer": ["b"] * 4 + ["a"] * 3, "filter": [0, 1, 2, 3, 0, 1, 2],
+                           "score": [5.0, 7, 7, 1, 2, 9, 2]})  # fmt: skip
+    assert P.select_filters(scores, threshold=7) == {"a": [1]}  # strictly above: the two 7s stay
+    plan = P.select_filters(scores, threshold=4.5)
+    assert plan == {"b": [0, 1, 2], "a": [1]} and list(plan) == ["b", "a"]  # in the table's layer order
+    assert P.select_filters(scores, counts={"b": 1}) == {"b": [1]}  # a tie goes to the lower filter; a keeps all
+    assert P.select_filters(scores, counts={"b": 0}) == {} == P.select_filters(scores, ratio=0)
+    assert P.select_filters(scores, ratio=0.5) == {"b": [1, 2], "a": [1]}  # floor(2.0), floor(1.5)
+    cases = [({"threshold": 1, "ratio": 0.5}, r"^give exactly one of threshold, ratio, counts$"),
+             ({}, "give exactly one of"),
+             ({"ratio": 1}, r"^ratio must lie in \[0, 1\); got 1$"), ({"ratio": -0.1}, "ratio must lie in"),
+             ({"ratio": 0.5, "max_layer_ratio": 0}, r"^max_layer_ratio must lie in \(0, 1\); got 0$"),
+             ({"threshold": 3, "scope": "global"}, r"^scope='global' ranks filters for a ratio: give ratio=$"),
+             ({"ratio": 0.3, "scope": "net"}, r"^scope must be 'layer' or 'global'; got 'net'$"),
+             ({"threshold": float("inf")}, r"^threshold must be a finite number; got inf$"),
+             ({"counts": {"b": -1}}, r"^counts must be non-negative integers; got \{'b': -1\}$"),
+             ({"counts": {"b": 1.5}}, r"^counts must be non-negative integers; got \{'b': 1\.5\}$"),
+             ({"counts": {"b": 1, "z": 2}}, r"^counts names layers without scores: \['z'\]$"),
+             ({"counts": {"a": 3}}, r"^this choice removes all 3 filters of 'a' \(scores 2\.0\.\.9\.0\): keep at "
+                                    r"least one$")]  # fmt: skip
+    for options, message in cases:
+        with pytest.raises(ValueError, match=message):
+            P.select_filters(scores, **options)
+    with pytest.raises(ValueError, match=r"^scores hold NaN: cannot rank those filters$"):
+        P.select_filters(scores.assign(score=[1, np.nan, 1, 1, 1, 1, 1]), ratio=0.5)
+
+
+def test_global_ties_go_to_the_earlier_layer():
+    # a's filter 1 and b's filter 0 tie at 5; b's row comes first, but a is the first layer listed
+    scores = pd.DataFrame({"layer": ["a", "b", "a", "b"], "filter": [0, 0, 1, 1], "score": [0.0, 5, 5, 0]})
+    assert P.select_filters(scores, ratio=0.25, scope="global") == {"a": [1]}
+
+
+def test_remove_filters_and_prune_options():
+    model = _norm_net_pruned()[0]
+    x = torch.zeros(1, 1, 8, 8)
+    assert P.remove_filters(model, {"0": [], "3": [1]}, x)[3].out_channels == 3  # an empty entry skips one layer
+    with pytest.raises(ValueError, match=r"^layer '7' is a Linear, not an nn\.Conv2d$"):
+        P.remove_filters(model, {"7": [0]}, x)
+    with pytest.raises(ValueError, match=r"^0 has 6 filters; cannot remove \[2, 6\]$"):
+        P.remove_filters(model, {"0": [6, 2]}, x)
+    with pytest.raises(ValueError, match=r"^cannot remove all 4 filters of '3'$"):
+        P.remove_filters(model, {"3": [0, 1, 2, 3]}, x)
+    table = _synthetic(model, {"0": [6, 5, 4, 3, 2, 1], "3": [1, 2, 3, 4]})
+    small = P.prune(model, table, counts={"3": 2})  # inputs shaped from input_shape
+    assert (small[0].out_channels, small[3].out_channels) == (6, 2)
+    assert torch.equal(small[3].bias, model[3].bias[:2])  # the two highest scores (filters 3, 2) went
+    wide = P.prune(model, table, ratio=0.3, scope="global")  # floor(3.0): the network's three best, all in 0
+    assert (wide[0].out_channels, wide[3].out_channels) == (3, 4)
+    bare = _NormNet(input_shape=False)
+    bare.load_state_dict(model.state_dict())
+    assert P.prune(bare, _synthetic(bare, {"0": [0] * 6, "3": [1, 0, 0, 0]}), x, threshold=0.5)[3].out_channels == 3
+    with pytest.raises(ValueError, match=r"^pass example_inputs \(e\.g\. images\[:1\]\): the model has no "
+                                         r"input_shape"):  # fmt: skip
+        P.prune(bare, _synthetic(bare, {"0": [0] * 6, "3": [1, 0, 0, 0]}), threshold=0.5)
+
+
+def test_equal_budget_baselines_remove_as_many_and_follow_their_seed():
+    torch.manual_seed(0)
+    model = _NormNet(input_shape=False)
+    x = torch.zeros(1, 1, 8, 8)
+    betti = _synthetic(model, {"3": [4, 3, 2, 1]})  # only one layer scored
+    models, plan = P.prune_at_equal_budget(model, betti, x, threshold=2.5)
+    assert plan == {"3": [0, 1]}
+    assert {name: (m[0].out_channels, m[3].out_channels) for name, m in models.items()} == {
+        "betti": (6, 2), "l1": (6, 2), "random": (6, 2)}  # fmt: skip
+    for seed in (0, 5):
+        chosen = P.select_filters(P.random_scores(model, ["3"], seed, example_inputs=x), counts={"3": 2})
+        kept = [f for f in range(4) if f not in chosen["3"]]
+        random = P.prune_at_equal_budget(model, betti, x, threshold=2.5, **({"seed": seed} if seed else {}))[0]
+        assert torch.equal(random["random"][3].bias, model[3].bias[kept])
+    l1 = P.l1_scores(model, ["3"], example_inputs=x)
+    kept = sorted(l1.sort_values("l1", ascending=False)["filter"].iloc[:2])
+    assert torch.equal(models["l1"][3].bias, model[3].bias[kept])
+
+
+def _square_filters():
+    """Two 1x1 filters (weights 1 and 2) over 'images' of two pixels that are the 12 lattice points of a
+    3 x 3 square's boundary: filter 0's cloud is that 12-cycle at spacing 1, filter 1's the same at spacing 2.
+    Every distance is exact (integers, or the square root of 2)."""
+    side = [(x, 0) for x in range(4)] + [(3, y) for y in range(1, 4)] + [(x, 3) for x in (2, 1, 0)] + [(0, 2), (0, 1)]
+    conv = nn.Conv2d(1, 2, 1)
+    with torch.no_grad():
+        conv.weight[:] = torch.tensor([1.0, 2.0]).view(2, 1, 1, 1)
+        conv.bias.zero_()
+    return nn.Sequential(conv), torch.tensor(side, dtype=torch.float32).view(12, 1, 1, 2)
+
+
+def test_scores_of_filters_whose_clouds_are_known():
+    model, images = _square_filters()
+    table = P.score_filters(model, images)  # the layer's radius: the lower median of spacings 1 and 2
+    assert table[["b0", "b1", "score", "n_points"]].values.tolist() == [[1, 1, 2, 12], [12, 0, 12, 12]]
+    assert table.scale.tolist() == [1.0, 1.0] and table.score.dtype == np.int64
+    own = P.score_filters(model, images, scale="filter")  # each at its own spacing: both the cycle
+    assert own[["b0", "b1"]].values.tolist() == [[1, 1], [1, 1]] and own.scale.tolist() == [1.0, 2.0]
+    fixed = P.score_filters(model, images, scale=1.5)  # corners filled, the loop stays; filter 1 still apart
+    assert fixed[["b0", "b1"]].values.tolist() == [[1, 1], [12, 0]] and fixed.scale.tolist() == [1.5, 1.5]
+    for score, expected in (("b0", [1, 12]), ("b1", [1, 0]), ("b0+b1", [2, 12]), ("sum", [2, 12])):
+        assert P.score_filters(model, images, score=score).score.tolist() == expected
+    knn = P.score_filters(model, images, method="knn", k=3)  # each point and its two neighbours
+    direct = ts.betti_numbers(images.flatten(1), k=3).betti
+    assert [tuple(r) for r in knn[["b0", "b1"]].values] == [direct, direct] == [(1, 1), (1, 1)]
+    assert list(P.score_filters(model, images, method="knn", k=3, score="b0", maxdim=0).columns)[:4] == [
+        "layer", "filter", "b0", "score"]  # fmt: skip
+
+
+def test_per_class_scores_add_the_classes_and_skip_a_lone_image():
+    model, square = _square_filters()
+    others = torch.tensor([[20.0, 20.0], [10.0, 10.0], [10.0, 13.0]]).view(3, 1, 1, 2)
+    images, labels = torch.cat([others, square]), torch.tensor([0, 2, 2] + [1] * 12)
+    table = P.score_filters(model, images, labels, per_class=True)
+    # class 0 (one image) is skipped; class 1 the cycle (1, 1); class 2 two images 3 apart (2, 0)
+    assert table[["b0", "b1", "n_points"]].values.tolist()[0] == [3, 1, 14]
+
+
+def test_score_value_and_filter_chunks(monkeypatch):
+    from toposcope import memory
+    from toposcope.pruning.scores import _filter_chunks, _score_value
+
+    assert [_score_value([1, 1, 1], s) for s in ("b0", "b1", "b0+b1", "sum")] == [1, 1, 2, 3]
+    assert (_score_value([4], "b1"), _score_value([4], "sum")) == (0, 4)
+    per_filter = 3 * 8 * 10 * 10  # the float64 matrix of 10 images and cdist's work space
+    for budget, sizes in ((3 * per_filter, [3, 3, 1]), (3 * per_filter - 1, [2, 2, 2, 1]), (per_filter, [1] * 7)):
+        monkeypatch.setattr(memory, "MEMORY_BUDGET", budget)
+        chunks = _filter_chunks(torch.empty(7, 10, 1))
+        assert [len(range(7)[c]) for c in chunks] == sizes and chunks[0].start == 0
+    monkeypatch.setattr(memory, "MEMORY_BUDGET", 2**30)
+    with pytest.raises(MemoryError, match=r"^one filter's distance matrix over 20,000 images needs about 8\.9 "
+                                          r"GiB; the budget is 1\.0 GiB: lower n_samples$"):  # fmt: skip
+        _filter_chunks(torch.empty(2, 20_000, 1))
+
+
+def test_more_filters_than_images_each_get_a_row():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 8, 1))
+    table = P.score_filters(model, torch.rand(4, 1, 2, 2))
+    assert table["filter"].tolist() == list(range(8))
+
+
+def test_score_filters_draws_its_sample_and_shows_progress_only_when_asked(capsys):
+    model, _ = _square_filters()
+    images = torch.rand(501, 1, 1, 2, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(501) % 3
+    table = P.score_filters(model, images)  # 500 of 501 images, drawn with seed 0, without replacement
+    keep = np.sort(np.random.default_rng(0).choice(501, 500, replace=False))
+    assert table.equals(P.score_filters(model, images[keep], n_samples=500)) and (table.n_points == 500).all()
+    assert table.attrs["model"] == P.model_fingerprint(model) and len(table.attrs["model"]) == 16
+    assert not table.equals(P.score_filters(model, images, seed=1))
+    assert capsys.readouterr().err == ""  # no bar unless asked
+    few = P.score_filters(model, images, labels, n_samples=60, per_class=True, seed=2)
+    drawn = np.sort(np.random.default_rng(2).choice(501, 60, replace=False))
+    assert few.equals(P.score_filters(model, images[drawn], labels[drawn], per_class=True))
+    P.score_filters(model, images[:20], progress=True)
+    assert "scoring filters" in (err := capsys.readouterr().err) and "2/2" in err
+    with pytest.raises(ValueError, match=r"^per_class=True needs labels$"):
+        P.score_filters(model, images, per_class=True)
+
+
+def test_score_filters_reads_a_dataset_and_checks_images():
+    model, square = _square_filters()
+    labels = torch.tensor([0] * 6 + [1] * 6)
+    per_class = P.score_filters(model, square, labels, per_class=True)
+    assert per_class.equals(P.score_filters(model, TensorDataset(square, labels), per_class=True))
+    other = torch.tensor([0, 1] * 6)  # labels given beside a dataset are the ones used
+    assert not P.score_filters(model, TensorDataset(square, labels), other, per_class=True).equals(per_class)
+    assert len(P.score_filters(model, square[:2])) == 2  # two images are enough
+    with pytest.raises(ValueError, match=r"^the model has no nn\.Conv2d layer to score$"):
+        P.score_filters(nn.Sequential(nn.Flatten()), square)
+    bad = square.clone()
+    bad[3, 0, 0, 1] = float("nan")
+    bad[5, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match=r"^images hold NaN or inf in 2 of 12 images: every filter would score "
+                                         r"alike$"):  # fmt: skip
+        P.score_filters(model, bad)

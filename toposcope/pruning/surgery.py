@@ -277,7 +277,8 @@ def _load_state(source: str | os.PathLike | Mapping[str, torch.Tensor]) -> Mappi
         except Exception as err:  # pickle, zip and unpickling errors all mean "not a saved state dict"
             raise ValueError(f"{source} is not a saved state dict ({type(err).__name__}: {err})") from None
     if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f"{source!r:.80} does not hold a state dict (name -> tensor)")
+        what = f"the {type(source).__name__} given" if isinstance(source, Mapping) else str(source)
+        raise ValueError(f"{what} does not hold a state dict (name -> tensor)")
     return state
 
 

@@ -16,11 +16,21 @@ On demand, not in CI: all areas take about an hour on 2 cores.
     python benchmarks/mutation.py                 # every area
     python benchmarks/mutation.py rules survival  # some areas
     python benchmarks/mutation.py --list          # the areas, their modules and tests
+    python benchmarks/mutation.py pruning --survivors  # only the last run's survivors, after adding tests
+
+Every run stores each mutant's outcome and a hash of each mutated module in
+``--report/AREA.outcomes.json``.  ``--survivors`` tests again only the mutants that
+run did not kill (survivors, and any it never reached) and keeps the others'
+outcomes: a mutant a test killed stays killed when tests are only added.  It refuses
+when a mutated module has changed since (mutmut's numbering of mutants would no longer
+match): run the area in full.  A run stopped with Ctrl-C (SIGINT) keeps what it
+measured; ``--survivors`` goes on from there.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -137,7 +147,7 @@ EQUIVALENT: dict[str, str] = {
     "complex drops (complexes._graph keeps the strict upper triangle)",
     "toposcope.pruning.scores.x_score_filters__mutmut_39": "'>=' n_samples: a draw of all the images, sorted, is "
     "the images in their order",
-    "toposcope.pruning.scores.x_score_filters__mutmut_47": "replace=None is falsy: numpy draws without replacement "
+    "toposcope.pruning.scores.x_score_filters__mutmut_44": "replace=None is falsy: numpy draws without replacement "
     "as with False",
     **{f"toposcope.pruning.scores.x_score_filters__mutmut_{i}": "the distance matrices recomputed per chunk instead "
        "of reused: the same numbers, twice the work" for i in (82, 83, 90, 105)},
@@ -228,19 +238,44 @@ def _diff(work: Path, mutmut: str, name: str) -> str:
     return shown.stdout
 
 
-def run_area(area: str, children: int, report: Path, keep: bool) -> list[dict]:
-    """Mutate one area's modules, run its tests against each mutant, return one row per module."""
+def _source_hashes(modules: list[str]) -> dict[str, str]:
+    return {module: hashlib.sha1((ROOT / module).read_bytes()).hexdigest() for module in modules}
+
+
+def _previous(area: str, modules: list[str], report: Path) -> dict[str, dict[str, int]]:
+    """The last run's outcomes of ``area`` (module -> mutant -> exit code), checked to be of today's source."""
+    stored = report / f"{area}.outcomes.json"
+    if not stored.exists():
+        raise SystemExit(f"--survivors: no earlier run of {area!r} in {report} (run the area in full first)")
+    previous = json.loads(stored.read_text())
+    changed = [m for m, digest in _source_hashes(modules).items() if previous["sources"].get(m) != digest]
+    if changed:
+        raise SystemExit(f"--survivors: {changed} changed since the last run of {area!r}; run the area in full")
+    return previous["outcomes"]
+
+
+def run_area(area: str, children: int, report: Path, keep: bool, survivors_only: bool = False) -> list[dict]:
+    """Mutate one area's modules, run its tests on each mutant (or the last run's survivors); a row per module."""
     modules, tests = AREAS[area]
+    previous = _previous(area, modules, report) if survivors_only else {}
+    names = [name for outcome in previous.values() for name, code in outcome.items()
+             if code not in KILLED | TIMEOUT]  # survived, no tests, or not tested (a run stopped early)  # fmt: skip
     work = _scratch(area, modules, tests)
     mutmut = shutil.which("mutmut") or str(Path(sys.executable).parent / "mutmut")
     started = time.perf_counter()
     with open(report / f"{area}.log", "w") as log:
-        done = subprocess.run([mutmut, "run", "--max-children", str(children)], cwd=work, stdout=log,
-                              stderr=subprocess.STDOUT, env={**os.environ, **ENVIRONMENT})
+        try:
+            returncode = subprocess.run([mutmut, "run", "--max-children", str(children), *names], cwd=work,
+                                        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **ENVIRONMENT},
+                                        ).returncode  # fmt: skip
+        except KeyboardInterrupt:  # stopped by hand: what was measured is kept, and --survivors goes on from it
+            returncode = "stopped"
     seconds = time.perf_counter() - started
-    rows, survivors = [], []
+    rows, survivors, outcomes = [], [], {}
     for module in modules:
-        outcome = _outcomes(work, module)
+        fresh = {name: code for name, code in _outcomes(work, module).items() if code is not None or name not in
+                 previous.get(module, {})}  # fmt: skip
+        outcome = outcomes[module] = {**previous.get(module, {}), **fresh}
         equivalent = [name for name in outcome if name in EQUIVALENT]
         live = [name for name, code in outcome.items() if code == SURVIVED or code in NO_TESTS]
         survivors += [name for name in live if name not in EQUIVALENT]
@@ -253,10 +288,12 @@ def run_area(area: str, children: int, report: Path, keep: bool) -> list[dict]:
                      "no_tests": sum(code in NO_TESTS for code in outcome.values()),
                      "equivalent": len(equivalent) - len(stale), "stale_equivalent": len(stale),
                      "kill_rate": killed / judged if judged else float("nan"), "seconds": round(seconds),
-                     "mutmut_rc": done.returncode})  # fmt: skip
+                     "mutmut_rc": returncode})  # fmt: skip
     with open(report / f"{area}.survivors.txt", "w") as out:
         for name in survivors:
             out.write(_diff(work, mutmut, name) + "\n")
+    stored = {"sources": _source_hashes(modules), "outcomes": outcomes}
+    (report / f"{area}.outcomes.json").write_text(json.dumps(stored, indent=1, sort_keys=True))
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -269,6 +306,8 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=Path("mutation-report"), help="folder for logs and survivors")
     parser.add_argument("--keep", action="store_true", help="keep each area's scratch copy")
     parser.add_argument("--list", action="store_true", help="list the areas and stop")
+    parser.add_argument("--survivors", action="store_true",
+                        help="test only the mutants the last run (kept in --report) did not kill")
     args = parser.parse_args()
     unknown = sorted(set(args.areas) - set(AREAS))
     if unknown:
@@ -282,7 +321,7 @@ def main() -> None:
     args.report.mkdir(parents=True, exist_ok=True)
     rows = []
     for area in args.areas or list(AREAS):
-        rows += run_area(area, args.children, args.report, args.keep)
+        rows += run_area(area, args.children, args.report, args.keep, args.survivors)
         print(pd.DataFrame(rows[-len(AREAS[area][0]):]).to_string(index=False, float_format="{:.2f}".format),
               flush=True)
     table = pd.DataFrame(rows)

@@ -130,6 +130,19 @@ EQUIVALENT: dict[str, str] = {
     **{f"toposcope.hops.x__hop_matrix__mutmut_{i}": "shape inferred from the indices: every point of a kNN graph "
        "has neighbours, so the largest index is n - 1; float64 either way" for i in (37, 39, 75, 77)},
     "toposcope.complexes.x__gudhi_available__mutmut_1": "gudhi is installed wherever the tests run",
+    "toposcope.hops.x__next_hop__mutmut_2": "shape[1] of a square matrix",
+    **{f"toposcope.hops.x__check_k__mutmut_{i}": "stacklevel: not observable under mutmut (tests/test_complexes.py "
+       "checks it outside)" for i in (11, 12)},
+    **{f"toposcope.hops.x__knn_graph__mutmut_{i}": "the given neighbours' dtype: scipy casts whole-number indices to "
+       "its own index type" for i in (19, 21)},
+    **{f"toposcope.hops.x__knn_graph__mutmut_{i}": "shape inferred from the indices: each point is its own first "
+       "neighbour, so the largest index is n - 1" for i in (31, 33)},
+    "toposcope.hops.x__knn_graph__mutmut_35": "float64 or float32 ones: the graph is read as a pattern",
+    "toposcope.hops.x__hop_matrix__mutmut_79": "shape inferred from the indices: every point of a kNN graph has "
+    "neighbours, so the largest index is n - 1",
+    "toposcope.complexes.x__ripser_betti__mutmut_15": "without thresh=1 ripser still reads only the given entries: a "
+    "sparse distance matrix's missing pairs are never edges, and every edge is 1",
+    **{f"toposcope.complexes.x_graph_betti__mutmut_{i}": "engine choice: same Betti numbers" for i in (69, 70)},
     # pruning/scores.py
     "toposcope.pruning.scores.x_check_scores_match__mutmut_18": "groupby(sort=None): None is falsy, as False",
     **{f"toposcope.pruning.scores.x_{name}__mutmut_{i}": "the batch size changes how many images pass at once, not "

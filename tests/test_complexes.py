@@ -280,3 +280,48 @@ def test_a_k_past_the_cloud_warns_where_it_was_asked(recwarn):
         pytest.skip("mutmut's trampolines add stack frames: where a warning points cannot be seen under it")
     ts.knn_hop_graph(shapes.circle(5), k=6)
     assert [w.filename for w in recwarn if "more than the 5 points" in str(w.message)] == [__file__]
+
+
+def test_check_maxdim_edges():
+    from toposcope.complexes import MAX_MAXDIM, check_maxdim
+
+    assert check_maxdim(np.int64(2)) == 2 and check_maxdim(MAX_MAXDIM) == MAX_MAXDIM
+    for bad in (True, -1, 1.0, "1"):
+        with pytest.raises(ValueError, match=rf"^maxdim must be a non-negative integer; got {re.escape(repr(bad))}$"):
+            check_maxdim(bad)
+    with pytest.raises(ValueError, match=r"^maxdim must be at most 64; got 65 \(no cloud of more than 130 points has a "
+                                         r"computable complex in that dimension, and smaller ones have none\)$"):
+        check_maxdim(MAX_MAXDIM + 1)
+
+
+def test_ripser_diagrams_asks_only_for_dimensions_a_cloud_can_have(monkeypatch):
+    from toposcope import complexes
+
+    asked = []
+    real = complexes.ripser
+    monkeypatch.setattr(complexes, "ripser", lambda X, maxdim, **kw: asked.append(maxdim) or real(X, maxdim, **kw))
+    wide = np.random.default_rng(0).normal(size=(3, 5))  # 3 points in 5 dimensions: at most 2-simplices
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "more columns than rows" is what layers give: not reported
+        dgms = complexes.ripser_diagrams(wide, 4)
+    assert asked == [2] and [d.shape for d in dgms[3:]] == [(0, 2), (0, 2)] and len(dgms) == 5
+    assert len(complexes.ripser_diagrams(wide[:1], 1)) == 2 and asked[-1] == 0  # one point: H0 only asked
+    with pytest.warns(UserWarning, match="distance_matrix flag is off"):  # ripser's other warnings pass through
+        complexes.ripser_diagrams(np.eye(3) + np.arange(3)[:, None], 0)
+
+
+def test_a_cloud_whose_distances_overflow_is_refused():
+    from toposcope.hops import _knn_graph
+
+    far = np.array([[0.0, 0.0], [1e308, 1e308], [-1e308, -1e308], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"^the k-d tree found no neighbour for some point: distances overflow; "
+                                         r"normalise the cloud$"):  # fmt: skip
+        _knn_graph(far, 3)
+
+
+def test_the_clique_bound_sees_an_isolated_last_vertex():
+    from toposcope.complexes import check_complex_memory
+
+    pentagon = sparse.coo_matrix(([1] * 5, ([0, 1, 2, 3, 0], [1, 2, 3, 4, 4])), shape=(6, 6))  # vertex 5 alone
+    check_complex_memory(pentagon, 2)  # degrees of all 6 vertices, the last 0
+    assert flag_complex_betti(pentagon, 2, engine="ripser") == (2, 1, 0)

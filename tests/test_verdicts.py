@@ -299,3 +299,88 @@ def test_committed_report_matches_its_snapshot():
     computed = verdicts.report_csv(report(**verdicts.load_results(ROOT)))
     committed = (ROOT / "data" / "results" / "report.csv").read_text()
     assert computed.splitlines() == committed.splitlines()
+
+
+# -- edges the mutation run found untested (benchmarks/mutation.py) ---------------------------------------
+
+
+def test_death_table_counts_rates_and_exact_intervals():
+    from scipy import stats
+
+    frame = convergence({"relu": [20, 22] * 3 + [None] * 4, "topo_sine_mid": [21, 22] * 5})
+    deaths = convergence_module.death_table(frame, "rings", layouts=("relu", "topo_sine", "topo_sine_mid"))
+    assert list(deaths.index) == ["relu", "topo_sine_mid"]  # an absent layout is skipped, not the end
+    assert list(deaths.columns) == ["runs", "dead", "rate", "low", "high"]
+    assert deaths.loc["relu", ["runs", "dead", "rate"]].tolist() == [10, 4, 0.4]
+    ci = stats.binomtest(4, 10).proportion_ci(method="exact")
+    assert deaths.loc["relu", ["low", "high"]].tolist() == pytest.approx([ci.low, ci.high])
+    assert convergence_module.death_table(frame, "spheres").empty
+
+
+def test_horizon_curve_default_grid():
+    import numpy as np
+
+    frame = convergence({"relu": [20, 22] * 3 + [None] * 4, "topo_sine_mid": [21, 22] * 5})
+    curve = convergence_module.horizon_curve(frame, "rings", "topo_sine_mid")
+    assert curve.horizon.tolist() == np.unique(np.linspace(10, 60, 50).round()).tolist()
+    assert list(curve.columns) == ["horizon", "ratio", "low", "high"]
+    assert (curve.low <= curve.ratio).all() and (curve.ratio <= curve.high).all()
+
+
+def test_speed_rows_at_the_censoring_bound_and_their_reasons():
+    relu = [30, 31, 29] * 5 + [None] * 5  # 5 of 20 never reach the target: 25%, the bound itself
+    at_bound = verdict_of(convergence({"relu": relu, "topo_sine_mid": [10, 11] * 10}))
+    assert at_bound.verdict == "holds" and at_bound.part == "direction"  # only more than 25% is guarded
+    slower = verdict_of(convergence({"relu": [30, 31] * 5, "topo_sine_mid": [40, 41] * 5}))
+    assert slower.reason.startswith("slower than relu")
+
+
+def test_dying_rows_both_ways_and_the_learners_guard():
+    table = report(convergence({"relu": [20, 21] * 5, "topo_sine_mid": [None] * 8 + [20, 21]}), None)
+    rows = table.set_index("claim")
+    base = "topo_sine_mid needs fewer epochs than relu on nine rings"
+    dying = rows.loc["topo_sine_mid dies less often than relu on nine rings"]
+    assert dying.verdict == "contradicted" and dying.reason == "topo_sine_mid dies more often than relu"
+    learners = rows.loc[f"{base}: among runs that learn"]
+    assert learners.part == rows.loc[f"{base}: paired where both learn"].part == "direction"
+    assert learners.reason.startswith("2 independent units, fewer than the 10")  # two sine learners
+    none = report(convergence({"relu": [20, 21] * 5, "topo_sine_mid": [None] * 10}), None).set_index("claim")
+    assert none.loc[f"{base}: among runs that learn"].reason == (
+        "no topo_sine_mid run learned, so there is no speed to compare")
+    none = report(convergence({"relu": [None] * 10, "topo_sine_mid": [20, 21] * 5}), None).set_index("claim")
+    assert none.loc[f"{base}: among runs that learn"].reason.startswith("no relu run learned")
+    fast = report(convergence({"relu": [30, 31] * 5 + [None] * 4, "topo_sine_mid": [10, 11] * 7}), None)
+    learners = fast.set_index("claim").loc[f"{base}: among runs that learn"]
+    assert learners.verdict == "holds" and learners.reason.startswith("faster than relu among runs that learn")
+
+
+def test_geometry_table_cells_are_each_layouts_own():
+    relu = [30, 31, 29, 30, 32, 30, 31, 29, 30, 30]
+    clean = convergence({"relu": relu, "topo_sine_mid": [25, 26] * 5, "topo_sine": [15, 16] * 5})
+    side = convergence_claims_table(clean, None)
+    assert side.columns.names == ["data", "geometry"]
+    assert side.loc["topo_sine_mid", ("nine rings", "clean")].endswith("faster holds, 1.5x contradicted")
+    assert side.loc["topo_sine", ("nine rings", "clean")].endswith("faster holds, 1.5x holds")
+
+
+def test_sweep_cells_keep_each_seed_on_its_row():
+    from toposcope.claims.sweeps import sweep_cells
+
+    runs = sweep("batch_size", "batch_size", {32: {"relu": [30, 40, 50], "topo_sine_mid": [10, 20, 30]}}, {32: 100})
+    runs["seed"] += 10  # seeds 10, 11, 12
+    table, censored, budgets = sweep_cells(runs, "batch_size", ["relu", "topo_sine_mid"])
+    assert table.index.tolist() == [10, 11, 12] and table[("32", "relu")].tolist() == [30, 40, 50]
+    assert censored.to_dict() == {("32", "relu"): 0.0, ("32", "topo_sine_mid"): 0.0} and budgets == {"32": 100.0}
+
+
+def test_a_ratio_on_the_edge_of_its_interval_does_not_move_with_the_sample():
+    from toposcope.claims.reading_claims import _moves_with_sample
+
+    one, two = pd.Series([1.0]), pd.Series([2.0])
+    for low, high in ((2.0, 3.0), (1.0, 2.0)):  # the ratio 2.0 at either end: inside
+        assert _moves_with_sample(two, one, 250, low, high, 1000) == ("; at 250 images a class the ratio is 2.00",
+                                                                      None)  # fmt: skip
+    assert _moves_with_sample(two, one, 250, 2.1, 3.0, 1000)[1] == (
+        "not measurable here: the ratio moves with the sample (2.00 at 250 images a class, outside the 95% interval "
+        "at 1000), so it reads the sample, not the layer")
+

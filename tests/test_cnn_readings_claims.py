@@ -102,3 +102,58 @@ def test_merge_verdicts_read_apart_as_higher():
     moving = verdict(runs(share, merge={"relu": 2.0, "topo_sine_mid": 3.0}, merge_small_factor=0.6), "classes stay")
     assert moving.verdict == "not measurable here" and "moves with the sample" in moving.reason
     assert verdict(None, "classes stay").verdict == "not yet measured"
+
+
+# -- the fixed-scale CNN Betti claim (image_claims), on synthetic runs: every verdict and guard ----------------
+
+
+def fixed_scale_runs(act3_b1: dict, seeds=3, k=14) -> pd.DataFrame:
+    """CNN runs whose only moving reading is b1 at act3: ``act3_b1[layout][epoch]`` lists it per seed; every other
+    hidden layer and the input read (1, 0)."""
+    from toposcope.claims.analysis import HIDDEN_CNN_LAYERS
+
+    rows = []
+    for layout, epochs in act3_b1.items():
+        for seed in range(seeds):
+            records = [{"epoch": epoch, "k": k, "layer": layer, "layer_index": i, "class": 0, "dim": dim,
+                        "betti": 1 if dim == 0 else (values[seed] if layer == "act3" else 0)}
+                       for epoch, values in epochs.items() for i, layer in enumerate(("input", *HIDDEN_CNN_LAYERS))
+                       for dim in (0, 1)]  # fmt: skip
+            rows.append({"experiment": "cnn", "dataset": "fashion_mnist", "activation": layout, "seed": seed,
+                         "betti": records})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fixed_scale_verdict(frame):
+    from toposcope.claims.analysis import cnn_betti
+    from toposcope.claims.image_claims import _cnn_betti_verdict
+
+    return _cnn_betti_verdict(cnn_betti(frame), "fashion_mnist", "Fashion-MNIST", "topo_sine_mid", 14)
+
+
+def test_fixed_scale_betti_claim_reads_the_last_checkpoint_and_says_why():
+    falls = fixed_scale_runs({"relu": {0: [2, 3, 2], 2: [10, 11, 12]},
+                              "topo_sine_mid": {0: [10, 11, 12], 2: [2, 3, 2]}})  # the order turns by epoch 2
+    row = fixed_scale_verdict(falls)
+    assert (row.verdict, row.reason) == ("holds", "fewer Betti numbers than ReLU (whole interval below 1)")
+    assert (row.claim, row.section, row.part) == ("Betti numbers fall further in a CNN: topo_sine_mid on "
+                                                  "Fashion-MNIST", "05_cnn", "direction")  # fmt: skip
+    assert "hidden-layer Betti total 8.3 vs ReLU 17.0 (kNN k=14, epoch 2)" in row.measured
+    rises = fixed_scale_runs({"relu": {2: [2, 3, 2]}, "topo_sine_mid": {2: [10, 11, 12]}})
+    assert fixed_scale_verdict(rises).reason == "more Betti numbers than ReLU (whole interval above 1)"
+    level = fixed_scale_runs({"relu": {2: [2, 9, 5]}, "topo_sine_mid": {2: [9, 2, 5]}})
+    assert fixed_scale_verdict(level).reason == "no clear difference from ReLU (interval contains 1)"
+
+
+def test_fixed_scale_betti_claim_guards():
+    frozen = fixed_scale_verdict(fixed_scale_runs({"relu": {0: [0] * 3, 2: [0] * 3},
+                                                   "topo_sine_mid": {0: [0] * 3, 2: [0] * 3}}))  # fmt: skip
+    assert frozen.verdict == "not measurable here"
+    assert frozen.reason.startswith("at k=14 every one of 72 hidden-layer readings and every input reading is (b0, "
+                                    "b1) = (1, 0), in every run, layout and epoch")  # fmt: skip
+    alone = fixed_scale_verdict(fixed_scale_runs({"relu": {2: [1, 2, 3]}}))
+    assert (alone.verdict, alone.section, alone.part) == ("not yet measured", "05_cnn", "direction")
+    assert alone.claim == "Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST"
+    assert alone.paper == "lower Betti numbers through the CNN than ReLU (figures 7, 9)"
+    few = fixed_scale_verdict(fixed_scale_runs({"relu": {2: [9, 9]}, "topo_sine_mid": {2: [1, 2]}}, seeds=2))
+    assert (few.verdict, few.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")

@@ -384,3 +384,30 @@ def test_a_ratio_on_the_edge_of_its_interval_does_not_move_with_the_sample():
         "not measurable here: the ratio moves with the sample (2.00 at 250 images a class, outside the 95% interval "
         "at 1000), so it reads the sample, not the layer")
 
+
+
+def fashion_runs(extra: list[float], width: str = "narrow", relu_seeds: int = 5) -> pd.DataFrame:
+    """Fashion-MNIST MLP runs: ReLU's train-test gap 0.02 on each seed, the sine's 0.02 + ``extra[seed]``."""
+    rows = [{"experiment": "fashion", "dataset": "fashion_mnist", "width": width, "activation": "relu", "seed": s,
+             "final_train_acc": 0.92, "final_test_acc": 0.90} for s in range(relu_seeds)]  # fmt: skip
+    rows += [{"experiment": "fashion", "dataset": "fashion_mnist", "width": width, "activation": "topo_sine_mid",
+              "seed": s, "final_train_acc": 0.92 + e, "final_test_acc": 0.90} for s, e in enumerate(extra)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_overfitting_claim_per_width_with_its_reasons():
+    from toposcope.claims.image_claims import overfitting_claims
+
+    empty = overfitting_claims(None)
+    assert [v.claim for v in empty] == ["no extra overfitting: topo_sine_mid, narrow MLP",
+                                        "no extra overfitting: topo_sine_mid, wide MLP"]  # fmt: skip
+    assert {v.verdict for v in empty} == {"not yet measured"}
+    level = overfitting_claims(fashion_runs([-0.002, 0.002, 0.001, -0.001, 0.0]))[0]
+    assert (level.verdict, level.reason) == ("holds", "the extra gap stays within 0.02 (whole interval); tolerance "
+                                                      "set after the data")  # fmt: skip
+    above = overfitting_claims(fashion_runs([0.005, 0.006, 0.004, 0.005, 0.006], width="wide"))[0]
+    assert above.claim.endswith("wide MLP") and above.verdict == "holds"
+    assert above.reason.endswith("tolerance set after the data, and the extra gap is above 0 (whole interval): "
+                                 "some extra overfitting, within the tolerance")  # fmt: skip
+    few = overfitting_claims(fashion_runs([0.0] * 4))[0]  # ReLU has a fifth seed the sine lacks: 4 pairs
+    assert (few.verdict, few.reason) == ("inconclusive", "4 independent units, fewer than the 5 this claim needs")

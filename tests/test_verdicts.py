@@ -248,6 +248,10 @@ def test_pruning_rule_models_against_random_removal():
     assert quicker.loc["Betti > 300 pruning: faster beyond removing filters"].verdict == "holds"
     lossy = report(None, pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2], drop=0.1)).set_index("claim")
     assert lossy.loc["Betti > 300 pruning: keeps accuracy"].verdict == "contradicted"
+    two = pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2])
+    two = two[~((two.seed == 2) & (two.criterion == "betti"))]  # seed 2 unpruned only: two pruned models
+    kept = report(None, two).set_index("claim").loc["Betti > 300 pruning: keeps accuracy"]
+    assert (kept.verdict, kept.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")
     old = report(None, pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2]).drop(columns="latency_ms_b256"))
     assert old.set_index("claim").loc["Betti > 300 pruning: faster"].verdict == "not yet measured"
 

@@ -28,6 +28,7 @@ from .rules import (
     direction_reason,
     direction_rule,
     make_verdict,
+    not_yet_measured,
     ratio_interval,
     runs_of,
 )
@@ -110,7 +111,7 @@ def mechanism_claims(mlp: pd.DataFrame | None) -> list[Verdict]:
         paper = "the reduction in Betti numbers directly translates to faster training convergence"
         labels = {"part": "mechanism", "family": "Betti numbers fall faster", "setting": f"mechanism, nine {dataset}"}
         if group.empty:
-            verdicts.append(make_verdict(claim, paper, "", "not yet measured", "", "", SECTION, **labels))
+            verdicts.append(not_yet_measured(claim, paper, SECTION, **labels))
             continue
         layouts = group.activation.nunique()
         centred = group.assign(

@@ -37,6 +37,7 @@ from .rules import (
     direction_rule,
     exact_rate_interval,
     make_verdict,
+    not_yet_measured,
     ratio_interval,
     runs_of,
     size_reason,
@@ -105,8 +106,8 @@ def convergence_claims(mlp: pd.DataFrame | None, layouts: tuple[str, ...] = SINE
             labels = {"family": family, "setting": f"{layout}, {setting}"}
             claim = f"{layout} needs fewer epochs than {reference} on {setting}"
             if runs.empty or not (runs.activation == layout).any():
-                verdicts += [make_verdict(f"{claim}: {part}", "", "", "not yet measured", "", "", SECTION, part=part,
-                                          **labels) for part in ("direction", "magnitude")]  # fmt: skip
+                verdicts += [not_yet_measured(f"{claim}: {part}", "", SECTION, part=part, **labels)
+                             for part in ("direction", "magnitude")]
                 continue
             verdicts += _speed_rows(runs, layout, reference, claim, labels)
             verdicts += _dying_rows(runs, layout, reference, claim, labels)

@@ -19,6 +19,7 @@ from .rules import (
     direction_rule,
     make_verdict,
     mean_interval,
+    not_yet_measured,
     ratio_interval,
     runs_of,
     size_rule,
@@ -100,12 +101,12 @@ def _cnn_betti_verdict(betti: pd.DataFrame | None, dataset: str, label: str, lay
     part = betti[betti.dataset == dataset] if betti is not None else pd.DataFrame()
     totals = cnn_betti_totals(part, k) if len(part) else pd.DataFrame()
     if totals.empty:
-        return make_verdict(claim, paper, "", "not yet measured", "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     last = totals[totals.epoch == totals.epoch.max()].pivot_table(index="seed", columns="activation", values="total")
     pairs = last[["relu", layout]].dropna() if {"relu", layout} <= set(last.columns) else pd.DataFrame()
     guard = check_guards(len(pairs), MIN_SEEDS["cnn"])
     if pairs.empty:
-        return make_verdict(claim, paper, "", guard, "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     ratio, low, high = ratio_interval(pairs[layout].to_numpy(), pairs["relu"].to_numpy())
     guard = guard or _frozen_reading(part[part.activation.isin(["relu", layout])], k)
     measured = (f"hidden-layer Betti total {pairs[layout].mean():.1f} vs ReLU {pairs['relu'].mean():.1f} (kNN k={k}, "
@@ -125,7 +126,7 @@ def _cnn_accuracy_verdict(group: pd.DataFrame, label: str, layout: str, toleranc
     pairs = acc[["relu", layout]].dropna() if {"relu", layout} <= set(acc.columns) else pd.DataFrame()
     guard = check_guards(len(pairs), MIN_SEEDS["cnn"])
     if pairs.empty:
-        return make_verdict(claim, paper, "", guard, "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     lead, low, high = mean_interval((pairs["relu"] - pairs[layout]).to_numpy())
     measured = (f"test accuracy {pairs[layout].mean():.3f} vs ReLU {pairs['relu'].mean():.3f}: ReLU ahead by "
                 f"{lead:+.3f} [95% CI {low:+.3f} to {high:+.3f}], {len(pairs)} seeds")  # fmt: skip
@@ -189,8 +190,8 @@ def pruning_claims(pruning: pd.DataFrame | None, tolerance: float = 0.01) -> lis
         ("faster beyond removing filters", "(implied) the filters Betti picks make it faster", "mechanism"),
     ]
     if pruning is None or pruning.empty:
-        return [make_verdict(f"Betti > 300 pruning: {name}", paper, "", "not yet measured", "", "", section,
-                             part=part, **labels) for name, paper, part in claims]  # fmt: skip
+        return [not_yet_measured(f"Betti > 300 pruning: {name}", paper, section, part=part, **labels)
+                for name, paper, part in claims]
     base = pruning[pruning.criterion == "unpruned"].set_index("seed")
     rule = pruning[pruning.rule == "threshold=300"]
     tuned = rule[(rule.criterion == "betti") & (rule.finetune_epochs == rule.finetune_epochs.max())].set_index("seed")
@@ -222,8 +223,8 @@ def pruning_claims(pruning: pd.DataFrame | None, tolerance: float = 0.01) -> lis
         "follows from removing filters: random removal of as many filters per layer gives the same size" if same
         else "sizes differ from random removal of as many filters", section, part="mechanism", **labels))  # fmt: skip
     if "latency_ms_b256" not in pruning or base.latency_ms_b256.isna().all():
-        return verdicts + [make_verdict(f"Betti > 300 pruning: {name}", paper, "", "not yet measured", "", "",
-                                        section, part=part, **labels) for name, paper, part in claims[3:]]  # fmt: skip
+        return verdicts + [not_yet_measured(f"Betti > 300 pruning: {name}", paper, section, part=part, **labels)
+                           for name, paper, part in claims[3:]]
     lat = np.array([cut.latency_ms_b256[s] for s in seeds])
     ratio, low, high = ratio_interval(lat, np.array([base.latency_ms_b256[s] for s in seeds]))
     rule_ = direction_rule(low, high)
@@ -276,7 +277,7 @@ def _criterion_claims(areas: pd.DataFrame, suffix: str) -> list[Verdict]:
                 "setting": f"{criterion}, {'per layer' if not suffix else suffix.removeprefix(', ')}",
             }
             if areas.empty:
-                verdicts.append(make_verdict(claim, paper, "", "not yet measured", "", "", "04_pruning", **labels))
+                verdicts.append(not_yet_measured(claim, paper, "04_pruning", **labels))
                 continue
             pairs = tuned.pivot_table(index=["activation", "seed"], columns="criterion", values="auc")
             pairs = pairs[[baseline, criterion]].dropna() if {baseline, criterion} <= set(pairs) else pd.DataFrame()

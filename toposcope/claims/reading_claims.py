@@ -20,6 +20,7 @@ from .rules import (
     direction_rule,
     make_verdict,
     mean_interval,
+    not_yet_measured,
     ratio_interval,
     runs_of,
 )
@@ -98,7 +99,7 @@ def _separation_verdict(readings: pd.DataFrame, label: str, layout: str, reading
     rows = readings[(readings.reading == reading) & (readings["class"] == "all")
                     & (readings.layer == SEPARATION_LAYER) & readings.activation.isin(["relu", layout])]  # fmt: skip
     if rows.empty:
-        return make_verdict(claim, paper, "", "not yet measured", "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     rows = rows[rows.epoch == rows.epoch.max()]
     value = rows.pivot_table(index="seed", columns=["activation", "n"], values="value")
     null = rows.pivot_table(index="seed", columns=["activation", "n"], values="null")
@@ -107,7 +108,7 @@ def _separation_verdict(readings: pd.DataFrame, label: str, layout: str, reading
     seeds = value[[("relu", big), (layout, big)]].dropna().index if both else []
     guard = check_guards(len(seeds), MIN_SEEDS["cnn"])
     if len(seeds) == 0:
-        return make_verdict(claim, paper, "", guard, "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     sine, relu = value.loc[seeds, (layout, big)].to_numpy(), value.loc[seeds, ("relu", big)].to_numpy()
     ratio, low, high = ratio_interval(sine, relu)
     number = spec["format"].format
@@ -147,7 +148,7 @@ def _long_bars_verdict(readings: pd.DataFrame, label: str, layout: str) -> Verdi
     rows = readings[readings.reading.isin(["long_h0", "long_h1"]) & readings.layer.isin(HIDDEN_CNN_LAYERS)
                     & readings.activation.isin(["relu", layout])]  # fmt: skip
     if rows.empty:
-        return make_verdict(claim, paper, "", "not yet measured", "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     rows = rows[rows.epoch == rows.epoch.max()]
     per_layer = rows.groupby(["activation", "n", "seed", "layer", "class"]).value.sum().groupby(
         ["activation", "n", "seed", "layer"]).mean()  # fmt: skip
@@ -157,7 +158,7 @@ def _long_bars_verdict(readings: pd.DataFrame, label: str, layout: str) -> Verdi
     pairs = at_big[["relu", layout]].dropna() if {"relu", layout} <= set(at_big.columns) else pd.DataFrame()
     guard = check_guards(len(pairs), MIN_SEEDS["cnn"])
     if pairs.empty:
-        return make_verdict(claim, paper, "", guard, "", "", "05_cnn", **labels)
+        return not_yet_measured(claim, paper, "05_cnn", **labels)
     ratio, low, high = ratio_interval(pairs[layout].to_numpy(), pairs["relu"].to_numpy())
     measured = (f"hidden layers' long H0 + H1 bars (longer than 3 nearest-neighbour spacings, {big} images a "
                 f"class) {pairs[layout].mean():.2f} vs ReLU {pairs['relu'].mean():.2f}: ratio {ratio:.2f} [95% CI "

@@ -98,6 +98,7 @@ __all__ = [
     "exact_rate_interval",
     "make_verdict",
     "mean_interval",
+    "not_yet_measured",
     "paired_times",
     "ratio_interval",
     "runs_of",
@@ -274,12 +275,17 @@ def make_verdict(claim: str, paper: str, measured: str, guard: str | None, rule:
     ``labels``: ``part``, ``family`` and ``setting`` of :class:`Verdict`.
     """
     if guard == "not yet measured":
-        return Verdict(claim, paper, "no committed results", "not yet measured", "no runs", section, **labels)
+        return not_yet_measured(claim, paper, section, **labels)
     if guard is not None:
         verdict = "not measurable here" if guard.startswith("not measurable here") else "inconclusive"
         reason = guard.removeprefix("inconclusive: ").removeprefix("not measurable here: ")
         return Verdict(claim, paper, measured, verdict, reason, section, *numbers, **labels)
     return Verdict(claim, paper, measured, rule, why, section, *numbers, **labels)
+
+
+def not_yet_measured(claim: str, paper: str, section: str, **labels: str) -> Verdict:
+    """The :class:`Verdict` of a claim with no committed runs to judge it on."""
+    return Verdict(claim, paper, "no committed results", "not yet measured", "no runs", section, **labels)
 
 
 def direction_reason(verdict: str, holds: str, contradicted: str, inconclusive: str) -> str:

@@ -33,6 +33,7 @@ from .rules import (
     direction_rule,
     make_verdict,
     mean_interval,
+    not_yet_measured,
     paired_times,
     ratio_interval,
     runs_of,
@@ -73,7 +74,7 @@ def batch_claim(runs_frame: pd.DataFrame | None, layout: str = "topo_sine_mid", 
     labels = {"part": "direction", "family": "gain grows with batch size", "setting": setting or layout}
     paper = "ratio to ReLU falls as the batch grows"
     if runs.empty or runs.batch_size.nunique() < 2:
-        return [make_verdict(claim, paper, "", "not yet measured", "", "", SECTION_BATCH, **labels)]
+        return [not_yet_measured(claim, paper, SECTION_BATCH, **labels)]
     table, censored, budgets = sweep_cells(runs, "batch_size", ["relu", layout])
     values = list(budgets)
     x = np.log2([_batch_value(v, n_train) for v in values])
@@ -107,8 +108,8 @@ def lr_claims(runs_frame: pd.DataFrame | None, layout: str = "topo_sine_mid", se
               (f"{layout} at its best learning rate is faster than ReLU at its best{note}",
                "(implied) tuned for each, the sine is faster", "direction")]  # fmt: skip
     if runs.empty or runs.lr.nunique() < 2:
-        return [make_verdict(c, p, "", "not yet measured", "", "", SECTION_LR, part=part, family=family,
-                             setting=setting or layout) for c, p, part in claims]  # fmt: skip
+        return [not_yet_measured(c, p, SECTION_LR, part=part, family=family, setting=setting or layout)
+                for c, p, part in claims]
     table, censored, budgets = sweep_cells(runs, "lr", ["relu", layout])
     guard = check_guards(len(table), MIN_SEEDS["mlp"])
     worst = censored.idxmax()

@@ -350,6 +350,9 @@ def main() -> None:
     parser.add_argument("--survivors", action="store_true",
                         help="test only the mutants the last run (kept in --report) did not kill")
     args = parser.parse_args()
+    # Ctrl-C stops an area and keeps what it measured, also where a shell started the script in the background
+    # (which makes it ignore SIGINT): kill -INT reaches it the same way
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     unknown = sorted(set(args.areas) - set(AREAS))
     if unknown:
         parser.error(f"unknown areas {unknown}; choose from {list(AREAS)}")

@@ -110,6 +110,27 @@ EQUIVALENT: dict[str, str] = {
     "toposcope.training.x__train_epoch__mutmut_22": "only the sign of the 'no bad batch yet' marker is read",
     **{f"toposcope.training.x_fit__mutmut_{i}": "tqdm's leave= only changes what stays on a terminal"
        for i in (113, 118, 131)},
+    # claims: convergence.py, sweeps.py, image_claims.py
+    "toposcope.claims.convergence.x__speed_rows__mutmut_2": "the target of the second run: every run of a data set "
+    "has the same target",
+    **{f"toposcope.claims.convergence.x__speed_rows__mutmut_{i}": "zip's strict: two tuples of two"
+       for i in (42, 45, 46)},
+    **{f"toposcope.claims.convergence.x__speed_rows__mutmut_{i}": "'<' -> '<=' 1 (or '>' -> '>='): an interval "
+       "ending at 1 to the last bit; no data reach it" for i in (86, 92)},
+    **{f"toposcope.claims.convergence.x__dying_rows__mutmut_{i}": "the setting is 'layout, data set' and neither "
+       "holds ', ' or a space before it: every split gives the data set" for i in (66, 69, 70, 74)},
+    "toposcope.claims.convergence.x__dying_rows__mutmut_86": "paired=None is falsy, as False",
+    **{f"toposcope.claims.convergence.x_horizon_curve__mutmut_{i}": "the horizons as given or as floats: each is "
+       "read through float() and np.minimum" for i in (40, 42)},
+    "toposcope.claims.convergence.x_geometry_table__mutmut_50": "pandas reads orient case-blind",
+    "toposcope.claims.sweeps.x_sweep_cells__mutmut_3": "groupby(sort=None): None is falsy, as False",
+    "toposcope.claims.image_claims.x__frozen_reading__mutmut_15": "one reading per cloud and dimension: the mean of "
+    "one value is that value",
+    **{f"toposcope.claims.image_claims.x_overfitting_claims__mutmut_{i}": "the measurement, numbers or reason of a "
+       "width without paired seeds, which make_verdict does not read for a 'not yet measured' verdict"
+       for i in (46, 49, 80)},
+    "toposcope.claims.image_claims.x_overfitting_claims__mutmut_86": "'>' -> '>=' 0: an interval starting at 0 to "
+    "the last bit; no data reach it",
     # complexes.py: which engine reads a flag complex changes the time, not the numbers (both engines are tested
     # to agree, tests/test_complexes.py::test_both_engines_read_the_same_numbers)
     **{f"toposcope.complexes.x_graph_betti__mutmut_{i}": "engine choice: same Betti numbers" for i in (61,)},

@@ -107,16 +107,16 @@ def test_merge_verdicts_read_apart_as_higher():
 # -- the fixed-scale CNN Betti claim (image_claims), on synthetic runs: every verdict and guard ----------------
 
 
-def fixed_scale_runs(act3_b1: dict, seeds=3, k=14) -> pd.DataFrame:
+def fixed_scale_runs(act3_b1: dict, seeds=3, k=14, input_b1=0) -> pd.DataFrame:
     """CNN runs whose only moving reading is b1 at act3: ``act3_b1[layout][epoch]`` lists it per seed; every other
-    hidden layer and the input read (1, 0)."""
+    hidden layer reads (1, 0), the input (1, ``input_b1``)."""
     from toposcope.claims.analysis import HIDDEN_CNN_LAYERS
 
     rows = []
     for layout, epochs in act3_b1.items():
         for seed in range(seeds):
             records = [{"epoch": epoch, "k": k, "layer": layer, "layer_index": i, "class": 0, "dim": dim,
-                        "betti": 1 if dim == 0 else (values[seed] if layer == "act3" else 0)}
+                        "betti": 1 if dim == 0 else {"act3": values[seed], "input": input_b1}.get(layer, 0)}
                        for epoch, values in epochs.items() for i, layer in enumerate(("input", *HIDDEN_CNN_LAYERS))
                        for dim in (0, 1)]  # fmt: skip
             rows.append({"experiment": "cnn", "dataset": "fashion_mnist", "activation": layout, "seed": seed,
@@ -151,6 +151,8 @@ def test_fixed_scale_betti_claim_guards():
     assert frozen.verdict == "not measurable here"
     assert frozen.reason.startswith("at k=14 every one of 72 hidden-layer readings and every input reading is (b0, "
                                     "b1) = (1, 0), in every run, layout and epoch")  # fmt: skip
+    moving_input = fixed_scale_runs({"relu": {2: [0] * 3}, "topo_sine_mid": {2: [0] * 3}}, input_b1=4)
+    assert fixed_scale_verdict(moving_input).verdict == "inconclusive"  # the input reads something else: not frozen
     alone = fixed_scale_verdict(fixed_scale_runs({"relu": {2: [1, 2, 3]}}))
     assert (alone.verdict, alone.section, alone.part) == ("not yet measured", "05_cnn", "direction")
     assert alone.claim == "Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST"

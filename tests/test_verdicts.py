@@ -362,7 +362,7 @@ def test_geometry_table_cells_are_each_layouts_own():
     relu = [30, 31, 29, 30, 32, 30, 31, 29, 30, 30]
     clean = convergence({"relu": relu, "topo_sine_mid": [25, 26] * 5, "topo_sine": [15, 16] * 5})
     side = convergence_claims_table(clean, None)
-    assert side.columns.names == ["data", "geometry"]
+    assert side.columns.names == ["data", "geometry"] and side.index.name == "layout"
     assert side.loc["topo_sine_mid", ("nine rings", "clean")].endswith("faster holds, 1.5x contradicted")
     assert side.loc["topo_sine", ("nine rings", "clean")].endswith("faster holds, 1.5x holds")
 
@@ -415,3 +415,12 @@ def test_overfitting_claim_per_width_with_its_reasons():
                                  "some extra overfitting, within the tolerance")  # fmt: skip
     few = overfitting_claims(fashion_runs([0.0] * 4))[0]  # ReLU has a fifth seed the sine lacks: 4 pairs
     assert (few.verdict, few.reason) == ("inconclusive", "4 independent units, fewer than the 5 this claim needs")
+
+
+def test_an_arm_of_one_run_or_none():
+    base = "topo_sine_mid needs fewer epochs than relu on nine rings: direction"
+    alone = report(convergence({"topo_sine_mid": [20] * 10}), None).set_index("claim").loc[base]
+    assert (alone.verdict, alone.reason) == ("not yet measured", "no runs")  # no ReLU run to compare with
+    one = report(convergence({"relu": [20], "topo_sine_mid": [20]}), None).set_index("claim").loc[base]
+    assert (one.verdict, one.reason.split(";")[0]) == ("inconclusive", "1 independent units, fewer than the 10 this "
+                                                                        "claim needs")  # fmt: skip

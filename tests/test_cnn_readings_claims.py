@@ -159,3 +159,19 @@ def test_fixed_scale_betti_claim_guards():
     assert alone.paper == "lower Betti numbers through the CNN than ReLU (figures 7, 9)"
     few = fixed_scale_verdict(fixed_scale_runs({"relu": {2: [9, 9]}, "topo_sine_mid": {2: [1, 2]}}, seeds=2))
     assert (few.verdict, few.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")
+
+
+def test_cnn_accuracy_claim_pairs_seeds_and_guards():
+    from toposcope.claims.image_claims import _cnn_accuracy_verdict
+
+    def group(sine, relu):
+        return pd.DataFrame([{"activation": a, "seed": s, "final_test_acc": acc}
+                             for a, accs in (("relu", relu), ("topo_sine_mid", sine)) for s, acc in enumerate(accs)])
+
+    par = _cnn_accuracy_verdict(group([0.899, 0.901, 0.900], [0.900, 0.901, 0.899]), "Fashion-MNIST", "topo_sine_mid",
+                                0.01)  # fmt: skip
+    assert (par.verdict, par.part) == ("holds", "tolerance") and "3 seeds" in par.measured
+    few = _cnn_accuracy_verdict(group([0.9, 0.9], [0.9, 0.9]), "Fashion-MNIST", "topo_sine_mid", 0.01)
+    assert (few.verdict, few.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")
+    alone = _cnn_accuracy_verdict(group([], [0.9, 0.9, 0.9]), "Fashion-MNIST", "topo_sine_mid", 0.01)
+    assert alone.verdict == "not yet measured"

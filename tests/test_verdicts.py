@@ -219,7 +219,8 @@ def test_criterion_and_speed_claims_from_sparsity_results():
     )
 
 
-def pruning_runs(latency_betti: list[float], latency_random: list[float], drop: float = 0.005) -> pd.DataFrame:
+def pruning_runs(latency_betti: list[float], latency_random: list[float], drop: float = 0.005, bytes_betti: int = 400,
+                 bytes_random: int = 400) -> pd.DataFrame:  # fmt: skip
     """Pruning results of three training seeds: unpruned, the Betti > 300 rule and random removal of as many."""
     rows = []
     for seed, (betti, random) in enumerate(zip(latency_betti, latency_random, strict=True)):
@@ -228,9 +229,10 @@ def pruning_runs(latency_betti: list[float], latency_random: list[float], drop: 
                      "bytes": 1000, "latency_ms_b256": 10.0 + seed})  # fmt: skip
         for epochs in (0, 1):
             rows.append({**base, "rule": "threshold=300", "criterion": "betti", "finetune_epochs": epochs,
-                         "accuracy": 0.9 - drop - 0.001 * seed, "bytes": 400, "latency_ms_b256": betti})  # fmt: skip
+                         "accuracy": 0.9 - drop - 0.001 * seed, "bytes": bytes_betti,
+                         "latency_ms_b256": betti})  # fmt: skip
             rows += [{**base, "rule": "threshold=300", "criterion": "random", "random_seed": r,
-                      "finetune_epochs": epochs, "accuracy": 0.85, "bytes": 400,
+                      "finetune_epochs": epochs, "accuracy": 0.85, "bytes": bytes_random,
                       "latency_ms_b256": random + 0.01 * r} for r in range(3)]  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -250,8 +252,9 @@ def test_pruning_rule_models_against_random_removal():
     assert lossy.loc["Betti > 300 pruning: keeps accuracy"].verdict == "contradicted"
     two = pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2])
     two = two[~((two.seed == 2) & (two.criterion == "betti"))]  # seed 2 unpruned only: two pruned models
-    kept = report(None, two).set_index("claim").loc["Betti > 300 pruning: keeps accuracy"]
-    assert (kept.verdict, kept.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")
+    for name in ("keeps accuracy", "smaller", "faster"):
+        kept = report(None, two).set_index("claim").loc[f"Betti > 300 pruning: {name}"]
+        assert (kept.verdict, kept.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")
     old = report(None, pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2]).drop(columns="latency_ms_b256"))
     assert old.set_index("claim").loc["Betti > 300 pruning: faster"].verdict == "not yet measured"
 
@@ -424,3 +427,33 @@ def test_an_arm_of_one_run_or_none():
     one = report(convergence({"relu": [20], "topo_sine_mid": [20]}), None).set_index("claim").loc[base]
     assert (one.verdict, one.reason.split(";")[0]) == ("inconclusive", "1 independent units, fewer than the 10 this "
                                                                         "claim needs")  # fmt: skip
+
+
+def test_pruning_rule_sizes_speed_and_unmeasured_rows():
+    from toposcope.claims.image_claims import pruning_claims
+
+    def rows(frame):
+        return {v.claim.removeprefix("Betti > 300 pruning: "): v for v in pruning_claims(frame)}
+
+    none = rows(None)
+    assert [(v.verdict, v.paper, v.section, v.part) for v in none.values()] == [
+        ("not yet measured", "no significant accuracy loss (drop <= 1% after fine-tuning)", "04_pruning", "tolerance"),
+        ("not yet measured", "a smaller model", "04_pruning", "direction"),
+        ("not yet measured", "(implied) the filters Betti picks make it smaller", "04_pruning", "mechanism"),
+        ("not yet measured", "faster prediction", "04_pruning", "direction"),
+        ("not yet measured", "(implied) the filters Betti picks make it faster", "04_pruning", "mechanism")]
+    unpruned_size = rows(pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2], bytes_betti=1000))
+    assert (unpruned_size["smaller"].verdict, unpruned_size["smaller"].reason) == (
+        "contradicted", "a pruned model is not smaller than its unpruned model")
+    smaller = rows(pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2], bytes_random=500))
+    assert (smaller["smaller"].verdict, smaller["smaller"].reason) == (
+        "holds", "every pruned model is smaller than its unpruned model")
+    beyond = smaller["smaller beyond removing filters"]
+    assert (beyond.verdict, beyond.reason) == ("holds", "sizes differ from random removal of as many filters")
+    bigger = rows(pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2], bytes_random=300))["smaller beyond removing filters"]
+    assert bigger.verdict == "inconclusive"
+    assert smaller["faster"].reason == "faster than the unpruned model (whole interval below 1)"
+    old = rows(pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2]).drop(columns="latency_ms_b256"))
+    assert [(v.verdict, v.paper, v.section, v.part) for v in list(old.values())[3:]] == [
+        ("not yet measured", "faster prediction", "04_pruning", "direction"),
+        ("not yet measured", "(implied) the filters Betti picks make it faster", "04_pruning", "mechanism")]

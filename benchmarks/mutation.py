@@ -135,6 +135,10 @@ EQUIVALENT: dict[str, str] = {
     "toposcope.claims.image_claims.x_cnn_claims__mutmut_11": "cnn_betti of no runs is an empty table, which reads "
     "as no runs as None does",
     "toposcope.claims.sweeps.x_sweep_cells__mutmut_3": "groupby(sort=None): None is falsy, as False",
+    **{f"toposcope.claims.betti.x_betti_claims__mutmut_{i}": "the measurement, rule, reason or numbers of a data "
+       "set without paired seeds, which make_verdict does not read for a 'not yet measured' verdict"
+       for i in (46, 47, 48, 50)},
+    "toposcope.claims.image_claims.x_pruning_claims__mutmut_308": "part='direction' is Verdict's default part",
     "toposcope.claims.image_claims.x__frozen_reading__mutmut_15": "one reading per cloud and dimension: the mean of "
     "one value is that value",
     **{f"toposcope.claims.image_claims.x_overfitting_claims__mutmut_{i}": "the measurement, numbers or reason of a "

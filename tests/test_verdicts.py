@@ -133,8 +133,10 @@ def test_horizon_curve_and_death_table():
     assert deaths.loc["relu", "low"] < 0.4 < deaths.loc["relu", "high"]
 
 
-def betti_runs(totals: dict[str, list[float]], dataset: str, inputs: tuple[tuple[int, ...], ...]) -> pd.DataFrame:
-    """Betti runs whose input layer reads ``inputs`` (one tuple per class) and whose one hidden layer reads a total."""
+def betti_runs(totals: dict[str, list[float]], dataset: str, inputs: tuple[tuple[int, ...], ...],
+               early: dict[str, list[float]] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Betti runs whose input layer reads ``inputs`` (one tuple per class) and whose one hidden layer reads a total
+    at epoch 5 (and ``early[activation][seed]`` at epoch 1, where given)."""
     rows = []
     for activation, values in totals.items():
         for seed, value in enumerate(values):
@@ -142,6 +144,9 @@ def betti_runs(totals: dict[str, list[float]], dataset: str, inputs: tuple[tuple
                         "n_points": 5000} for c, read in enumerate(inputs) for d, b in enumerate(read)]  # fmt: skip
             records.append({"epoch": 5, "layer": "act1", "layer_index": 1, "class": 0, "dim": 0, "betti": value,
                             "n_points": 5000})  # fmt: skip
+            if early is not None:
+                records.append({"epoch": 1, "layer": "act1", "layer_index": 1, "class": 0, "dim": 0,
+                                "betti": early[activation][seed], "n_points": 5000})  # fmt: skip
             rows.append({"experiment": "betti", "dataset": dataset, "activation": activation, "seed": seed,
                          "betti": records})  # fmt: skip
     return pd.DataFrame(rows)
@@ -154,6 +159,7 @@ def test_betti_claim_on_whole_class_runs_says_what_the_input_read():
     table = report(None, None, topology=topology).set_index("claim")
     mid = table.loc["Betti numbers fall faster: topo_sine_mid on nine spheres"]
     assert mid.verdict == "holds" and "b0..b2" in mid.measured
+    assert mid.reason == "lower Betti numbers than ReLU (whole interval below 1)"
     assert "the input reads the true topology in 20/20 class clouds (5,000 points)" in mid.measured
     assert table.loc["Betti numbers fall faster: topo_sine_mid_relu on nine spheres"].verdict == "contradicted"
     assert "true topology in 10/20" in table.loc["Betti numbers fall faster: topo_sine_mid on nine rings"].measured
@@ -252,7 +258,7 @@ def test_pruning_rule_models_against_random_removal():
     assert lossy.loc["Betti > 300 pruning: keeps accuracy"].verdict == "contradicted"
     two = pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2])
     two = two[~((two.seed == 2) & (two.criterion == "betti"))]  # seed 2 unpruned only: two pruned models
-    for name in ("keeps accuracy", "smaller", "faster"):
+    for name in ("keeps accuracy", "smaller", "faster", "faster beyond removing filters"):
         kept = report(None, two).set_index("claim").loc[f"Betti > 300 pruning: {name}"]
         assert (kept.verdict, kept.reason) == ("inconclusive", "2 independent units, fewer than the 3 this claim needs")
     old = report(None, pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2]).drop(columns="latency_ms_b256"))
@@ -453,7 +459,32 @@ def test_pruning_rule_sizes_speed_and_unmeasured_rows():
     bigger = rows(pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2], bytes_random=300))["smaller beyond removing filters"]
     assert bigger.verdict == "inconclusive"
     assert smaller["faster"].reason == "faster than the unpruned model (whole interval below 1)"
+    quicker = rows(pruning_runs([3.0, 3.2, 3.1], [5.1, 5.4, 6.2]))["faster beyond removing filters"]
+    assert quicker.reason == "faster than random removal of as many filters (whole interval below 1)"
+    slow = rows(pruning_runs([15.0, 16.5, 17.1], [5.1, 5.4, 6.2]))
+    assert slow["faster"].reason == "slower than the unpruned model (whole interval above 1)"
+    assert slow["faster beyond removing filters"].reason == ("slower than random removal of as many filters (whole "
+                                                             "interval above 1)")  # fmt: skip
+    mixed = rows(pruning_runs([8.0, 13.5, 11.0], [5.1, 5.4, 6.2]))["faster"]
+    assert mixed.reason == "no clear speed-up over the unpruned model (interval contains 1)"
     old = rows(pruning_runs([5.0, 5.5, 6.1], [5.1, 5.4, 6.2]).drop(columns="latency_ms_b256"))
     assert [(v.verdict, v.paper, v.section, v.part) for v in list(old.values())[3:]] == [
         ("not yet measured", "faster prediction", "04_pruning", "direction"),
         ("not yet measured", "(implied) the filters Betti picks make it faster", "04_pruning", "mechanism")]
+
+
+def test_betti_claim_averages_every_checkpoint_after_the_first_and_pairs_seeds():
+    """Level at epoch 5, the sine lower at epoch 1: the mean over epochs 1 and 5 reads it; ReLU's sixth seed has no
+    sine run to pair with."""
+    totals = {"relu": [10] * 6, "topo_sine_mid": [10] * 5}
+    early = {"relu": [10] * 6, "topo_sine_mid": [2, 3, 2, 3, 2]}
+    runs = betti_runs(totals, "rings", ((9, 9),), early=early)
+    row = report(None, None, topology=runs).set_index("claim").loc["Betti numbers fall faster: topo_sine_mid on nine "
+                                                                    "rings"]  # fmt: skip
+    assert row.verdict == "holds" and ", 5 seeds;" in row.measured
+
+
+def test_legacy_claims_read_every_legacy_activation_present():
+    frame = convergence({"topo_sine_mid": [15, 16] * 5, "sigmoid": [30, 31] * 5})  # the last legacy only
+    rows = convergence_module.legacy_claims(frame)
+    assert {v.claim for v in rows} >= {"topo_sine_mid needs fewer epochs than sigmoid on nine rings: direction"}

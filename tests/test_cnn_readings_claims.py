@@ -70,6 +70,19 @@ def test_separation_verdicts():
     few = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}, seeds=2), "classes separate")
     assert few.verdict == "inconclusive" and "fewer than the 3" in few.reason
     assert verdict(None, "classes separate").verdict == "not yet measured"
+    assert few.reason == "2 independent units, fewer than the 3 this claim needs"
+
+
+def test_unmeasured_reading_rows_keep_their_claim_paper_and_section():
+    table = pd.DataFrame([v.__dict__ for v in cnn_reading_claims(None)])
+    rows = table[table.claim.str.contains("topo_sine_mid on Fashion-MNIST")]
+    assert rows[["claim", "paper", "verdict", "section", "part"]].values.tolist() == [
+        ["classes separate further in a CNN: topo_sine_mid on Fashion-MNIST", "the classes apart by the last layer "
+         "(figure 5's goal), further than with ReLU", "not yet measured", "05_cnn", "direction"],
+        ["classes stay apart longer in a CNN: topo_sine_mid on Fashion-MNIST", "the classes apart by the last layer "
+         "(figure 5's goal), further than with ReLU", "not yet measured", "05_cnn", "direction"],
+        ["Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST, long bars", "lower Betti numbers "
+         "through the CNN than ReLU (figures 7, 9)", "not yet measured", "05_cnn", "direction"]]
 
 
 def test_long_bars_verdicts():
@@ -81,7 +94,8 @@ def test_long_bars_verdicts():
             for row in run.readings:
                 if row["reading"] == "long_h1":
                     row["value"] = 1 if row["class"] != 2 or run.seed % 2 else 0
-    assert verdict(moving, "Betti").verdict == "holds"
+    held = verdict(moving, "Betti")
+    assert (held.verdict, held.reason) == ("holds", "fewer long bars than ReLU (whole interval below 1)")
     for run in moving.itertuples():  # at 50 points a class the sine layout reads as many loops as ReLU
         if run.activation == "topo_sine_mid":
             for row in run.readings:

@@ -288,7 +288,19 @@ def test_batch_trend_over_every_batch_size():
     assert verdicts.batch_claim(sweep("batch_size", "batch_size", rising, dict.fromkeys(relu, 100)))[0].verdict == (
         "contradicted")  # fmt: skip
     unequal = verdicts.batch_claim(sweep("batch_size", "batch_size", falling, {32: 40, 64: 100, 128: 100, 256: 100}))
-    assert unequal[0].verdict == "inconclusive" and "different budgets" in unequal[0].reason
+    assert (unequal[0].verdict, unequal[0].reason) == ("inconclusive", "the batch sizes had different budgets (40, "
+                                                       "100, 100, 100 epochs), so each ratio is truncated differently "
+                                                       "and the trend mixes batch size with budget; it needs one "
+                                                       "equal budget")  # fmt: skip
+    assert row.reason == "the ratio falls as the batch grows (whole interval below 1)"
+    assert row.claim == "the gain of topo_sine_mid over ReLU grows with the batch size"
+    up = verdicts.batch_claim(sweep("batch_size", "batch_size", rising, dict.fromkeys(relu, 100)), setting="long")[0]
+    assert up.reason == "the ratio rises as the batch grows (whole interval above 1)" and up.claim.endswith(" (long)")
+    two = {b: falling[b] for b in (32, 64)}  # two batch sizes are enough for a trend
+    assert verdicts.batch_claim(sweep("batch_size", "batch_size", two, dict.fromkeys(two, 100)))[0].verdict == "holds"
+    one = verdicts.batch_claim(sweep("batch_size", "batch_size", {32: falling[32]}, {32: 100}))[0]
+    assert (one.verdict, one.paper, one.section) == ("not yet measured", "ratio to ReLU falls as the batch grows",
+                                                     "03_mlp: Claim 3")  # fmt: skip
 
 
 def test_learning_rate_spread_and_best_rate():

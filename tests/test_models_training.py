@@ -74,6 +74,12 @@ def test_fit_learns_and_reports_target():
     assert h.epoch_reached is not None and len(h.records) == h.epoch_reached
     assert h.records[-1]["train_acc"] >= 0.8
     assert list(h.to_frame().columns) == ["epoch", "loss", "train_acc", "test_acc", "time"]
+    # the test accuracy reported is the model's on the test set, computed here by hand
+    X_test, y_test = data.test.tensors
+    model.eval()
+    with torch.no_grad():
+        by_hand = (model(X_test).argmax(dim=1) == y_test).float().mean().item()
+    assert h.records[-1]["test_acc"] == pytest.approx(by_hand) and by_hand > 0.7
 
 
 def test_fit_calls_callbacks():

@@ -13,7 +13,7 @@ kill rate
 
 against the target of 90%.  Survivors' diffs go to ``--report`` (one file per area).
 On demand, not in CI: all areas take about two hours on 2 cores (claims, ~3,000 mutants,
-the longest: 30-40 minutes).
+the longest: about 45 minutes).
 
     python benchmarks/mutation.py                 # every area
     python benchmarks/mutation.py rules survival  # some areas

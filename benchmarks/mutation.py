@@ -75,7 +75,7 @@ EQUIVALENT: dict[str, str] = {
     "toposcope.claims.rules.x_death_rule__mutmut_16": "sine deaths x n: when p < ALPHA and the sine rate is "
     "higher, dead_sine >= 1 makes dead_sine * n_sine >= 1 >= the ReLU rate, so the test reads the same",
     "toposcope.claims.rules.x_death_rule__mutmut_17": "'>' -> '>=' between the rates: equal rates give p = 1",
-    **{f"toposcope.claims.rules.x_paired_times__mutmut_{i}": "merging without on='seed' merges on the shared "
+    **{f"toposcope.claims.survival.x_paired_times__mutmut_{i}": "merging without on='seed' merges on the shared "
        "columns, and seed is the only one" for i in (30, 32)},
     # claims/intervals.py
     **{f"toposcope.claims.intervals.x_mean_interval__mutmut_{i}": _ASARRAY for i in (3, 5)},

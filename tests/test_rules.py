@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toposcope.claims import rules
+from toposcope.claims import rules, survival
 from toposcope.claims.intervals import correlation_interval, exact_rate_interval, mean_interval, ratio_interval
 from toposcope.claims.survival import capped_times
 
@@ -279,9 +279,9 @@ def test_paired_times_one_row_per_shared_seed_at_the_given_target():
                           run([0.5, 0.5, 0.5], "relu", 1), run([0.5, 0.5, 0.97], "sine", 1),
                           run([0.9, 0.9, 0.9], "sine", 2)])  # fmt: skip
     frame["target"] = 0.99
-    wide = rules.paired_times(frame, ["relu", "sine"], target=0.9)
+    wide = survival.paired_times(frame, ["relu", "sine"], target=0.9)
     assert wide.seed.tolist() == [0, 1]  # seed 2 has no ReLU run
     assert wide.t_relu.tolist() == [3, 3] and wide.r_relu.tolist() == [True, False]
     assert wide.t_sine.tolist() == [1, 3] and wide.r_sine.tolist() == [True, True]
     assert wide.s_relu.tolist() == [False, True]  # seed 1's ReLU run is flat: stuck
-    assert rules.paired_times(frame, []).empty
+    assert survival.paired_times(frame, []).empty

@@ -73,7 +73,7 @@ import pandas as pd
 from scipy import stats
 
 from .intervals import LEVEL, correlation_interval, exact_rate_interval, mean_interval, ratio_interval
-from .survival import capped_times, times_to_target
+from .survival import capped_times
 
 __all__ = [
     "ALPHA",
@@ -99,7 +99,6 @@ __all__ = [
     "make_verdict",
     "mean_interval",
     "not_yet_measured",
-    "paired_times",
     "ratio_interval",
     "runs_of",
     "size_reason",
@@ -337,18 +336,3 @@ def dead_runs(frame: pd.DataFrame, majority: float) -> pd.Series:
     """
     best = frame.curve.map(lambda c: max(v for v in c["train_acc"] if v is not None))
     return best <= majority + DEATH_MARGIN
-
-
-def paired_times(frame: pd.DataFrame, layouts: list[str], target: float | None = None) -> pd.DataFrame:
-    """Times to target of the given layouts, one row per seed present in all: columns t_, r_, s_<layout>.
-
-    ``t_`` the epoch reached (or censored at), ``r_`` reached, ``s_`` stuck (see
-    :func:`~toposcope.claims.survival.times_to_target`).
-    """
-    times = times_to_target(frame, target)
-    wide = None
-    for layout in layouts:
-        part = times[times.activation == layout][["seed", "time", "reached", "stuck"]]
-        part = part.rename(columns={"time": f"t_{layout}", "reached": f"r_{layout}", "stuck": f"s_{layout}"})
-        wide = part if wide is None else wide.merge(part, on="seed")
-    return wide if wide is not None else pd.DataFrame()

@@ -36,6 +36,7 @@ __all__ = [
     "km_curves",
     "km_median",
     "paired_rmst_ratio",
+    "paired_times",
     "restricted_mean",
     "time_table",
     "times_to_target",
@@ -198,3 +199,18 @@ def capped_times(times: np.ndarray, reached: np.ndarray, tau: float) -> np.ndarr
         raise ValueError(f"{int(early.sum())} run(s) censored before the budget {tau:g} (at {times[early].min():g}); "
                          "a restricted mean of such runs needs the Kaplan-Meier curve")  # fmt: skip
     return np.minimum(times, tau)
+
+
+def paired_times(frame: pd.DataFrame, layouts: list[str], target: float | None = None) -> pd.DataFrame:
+    """Times to target of the given layouts, one row per seed present in all: columns t_, r_, s_<layout>.
+
+    ``t_`` the epoch reached (or censored at), ``r_`` reached, ``s_`` stuck (see
+    :func:`~toposcope.claims.survival.times_to_target`).
+    """
+    times = times_to_target(frame, target)
+    wide = None
+    for layout in layouts:
+        part = times[times.activation == layout][["seed", "time", "reached", "stuck"]]
+        part = part.rename(columns={"time": f"t_{layout}", "reached": f"r_{layout}", "stuck": f"s_{layout}"})
+        wide = part if wide is None else wide.merge(part, on="seed")
+    return wide if wide is not None else pd.DataFrame()

@@ -34,10 +34,10 @@ from .rules import (
     make_verdict,
     mean_interval,
     not_yet_measured,
-    paired_times,
     ratio_interval,
     runs_of,
 )
+from .survival import paired_times
 
 __all__ = ["batch_claim", "lr_claims", "sweep_cells"]
 

@@ -130,8 +130,6 @@ EQUIVALENT: dict[str, str] = {
     "toposcope.claims.convergence.x__dying_rows__mutmut_223": "both counts are len(both): the guard names the "
     "reference whenever it fires, never the layout",
     "toposcope.claims.convergence.x_horizon_curve__mutmut_35": "numpy's linspace makes 50 points by default",
-    **{f"toposcope.claims.convergence.x__arm__mutmut_{i}": "no caller passes _arm a target: the parameter is dead "
-       "(to be removed; its mutants cannot change anything)" for i in (6, 8)},
     "toposcope.claims.image_claims.x_cnn_claims__mutmut_11": "cnn_betti of no runs is an empty table, which reads "
     "as no runs as None does",
     "toposcope.claims.sweeps.x_sweep_cells__mutmut_3": "groupby(sort=None): None is falsy, as False",

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._torch import as_xy, capture_outputs, forward_batches
+from ._torch import as_xy, capture_outputs, forward_batches, model_device
 from .activations import TopoSine
 from .hops import DEFAULT_K
 from .readings import gaussian_null
@@ -284,8 +284,8 @@ class BettiTracker:
         if self.ks is None:
             return [[r] for r in betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress,
                                                     maxdim=self.maxdim, **self.betti_kwargs)]  # fmt: skip
-        device = next((p.device for p in self.model.parameters()), None)
-        device = None if device is None or device.type == "cpu" else device  # the CPU path stays as it is
+        device = model_device(self.model)
+        device = None if device.type == "cpu" else device  # the CPU path stays as it is
         return betti_numbers_many(clouds, n_jobs=self.n_jobs, progress=self.progress, maxdim=self.maxdim,
                                   ks=self.ks, device=device, **self.betti_kwargs)  # fmt: skip
 

@@ -77,10 +77,10 @@ def dataset_title(dataset: str) -> str:
     return f"nine {base}" + (f" ({geometry.capitalize()} geometry)" if geometry else "")
 
 
-def _arm(runs: pd.DataFrame, layout: str, target: float | None = None) -> pd.DataFrame:
-    """One layout's runs: ``seed, time, reached, dead``, sorted by seed."""
+def _arm(runs: pd.DataFrame, layout: str) -> pd.DataFrame:
+    """One layout's runs: ``seed, time, reached, dead`` (time to the runs' own target), sorted by seed."""
     group = runs[runs.activation == layout]
-    times = times_to_target(group, target).set_index("seed")
+    times = times_to_target(group).set_index("seed")
     times["dead"] = dead_runs(group, majority_share(group.dataset.iloc[0])).to_numpy() if len(group) else []
     return times.sort_index()
 

@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch.utils.data import TensorDataset
 
+from .._torch import model_device
 from ..datasets import cats_vs_dogs, cifar10, fashion_mnist
 from ..layouts import get_layout
 from ..models import PaperCNN
@@ -110,7 +111,7 @@ def readings_checkpoint(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor
     tracker = BettiTracker(model, list(TRACKED_LAYERS))
     chosen = draw_per_class(y, max(spec["sizes"]), seed)
     acts, _ = tracker.activations(X[chosen])
-    device = next(model.parameters()).device
+    device = model_device(model)
     rows = layer_readings(acts, y[chosen], sizes=spec["sizes"], k=spec["k"], tau=spec["tau"],
                           bar_points=spec["bar_points"], pairs=[tuple(p) for p in spec.get("pairs", ())], seed=seed,
                           device=device)  # fmt: skip
@@ -143,7 +144,7 @@ def train_run(params: dict[str, Any], train: TensorDataset, test: TensorDataset,
         "curve": {key: history.column(key) for key in ("epoch", "loss", "train_acc", "test_acc")},
         "final_train_acc": last["train_acc"], "final_test_acc": last["test_acc"], "betti": betti,
         **({"readings": readings} if "readings" in cfg else {}),
-        "seconds": time.perf_counter() - start, "device": str(next(model.parameters()).device),
+        "seconds": time.perf_counter() - start, "device": str(model_device(model)),
     }  # fmt: skip
 
 

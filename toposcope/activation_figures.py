@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from .activations import DEFAULT_CUT, get_activation, topo_sine
+from .plotting import panels
 from .shapes import circle
 from .topology import betti_numbers
 
@@ -43,16 +44,10 @@ def window(low: float = -6.0, high: float = 12.0, points: int = 4001) -> torch.T
     return torch.linspace(low, high, points, dtype=torch.float64)
 
 
-def _panels(n: int, width: float = 3, height: float = 3.3):
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
-
-
 def plot_construction(cut: float = DEFAULT_CUT):
     """The four steps: a piece of sine, the cut at ``cut``, the pieces repeated on a ramp, zero for x < 0."""
     x, t = window(), torch.linspace(0, math.pi, 400, dtype=torch.float64)
-    fig, axes = _panels(4)
+    fig, axes = panels(4, 3, 3.3)
     axes = axes[0]
     axes[0].plot(t, torch.sin(t))
     axes[0].set_title("1. sin on [0, π]")
@@ -137,7 +132,7 @@ DERIVATIVE_NAMES = {"relu": ("relu", {}), "leaky_relu (0.1)": ("leaky_relu", {"s
 def plot_derivatives():
     """The usual activations and the sine family side by side, with their derivatives (by autograd)."""
     x = torch.linspace(-4, 6, 2001, dtype=torch.float64, requires_grad=True)
-    fig, axes = _panels(2, width=6, height=3.8)
+    fig, axes = panels(2, 6, 3.8)
     for i, (name, (activation, options)) in enumerate(DERIVATIVE_NAMES.items()):
         y = get_activation(activation, **options)(x)
         (grad,) = torch.autograd.grad(y.sum(), x)
@@ -158,7 +153,7 @@ def _ring() -> torch.Tensor:
 def plot_ring_images(names: Sequence[str] = ("identity", "relu", "tanh", "topo_sine")):
     """A ring centred at (π/2, π/2) and its image under each activation, titled with the image's Betti numbers."""
     ring = _ring()
-    fig, axes = _panels(len(names), height=3.4)
+    fig, axes = panels(len(names), 3, 3.4)
     for ax, name in zip(axes[0], names, strict=True):
         image = ring if name == "identity" else get_activation(name)(ring)
         b = betti_numbers(image).betti
@@ -172,7 +167,7 @@ def plot_ring_images(names: Sequence[str] = ("identity", "relu", "tanh", "topo_s
 def plot_cut(cut: float = DEFAULT_CUT, negative: str = "formula"):
     """One member of the family (left) and the ring of :func:`plot_ring_images` through it (right)."""
     f, x, ring = get_activation("topo_sine", cut=cut, negative=negative), window(), _ring()
-    fig, axes = _panels(2, width=5.5)
+    fig, axes = panels(2, 5.5, 3.3)
     axes[0][0].plot(x, f(x))
     axes[0][0].set_title(f"topo_sine, c = {cut:.3f} ({cut / math.pi:.3f} π), x < 0: {negative}")
     image = f(ring)

@@ -31,6 +31,13 @@ def book_style() -> None:
     pd.set_option("display.max_colwidth", None)
 
 
+def panels(columns: int, width: float, height: float, *, rows: int = 1, **kwargs):
+    """``plt.subplots(rows, columns, squeeze=False, **kwargs)`` with panels ``width`` x ``height`` inches each."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False, **kwargs)
+
+
 def _axes(ax):
     if ax is None:
         import matplotlib.pyplot as plt
@@ -165,14 +172,13 @@ def plot_barcodes(clouds: dict, tau: float = 3.0, max_bars: int = 30):
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
 
     from .readings import nn_scale
     from .topology import persistence
 
     if not clouds:
         raise ValueError("need at least one cloud to draw")
-    fig, axes = plt.subplots(1, len(clouds), figsize=(5.2 * len(clouds), 3.4), squeeze=False)
+    fig, axes = panels(len(clouds), 5.2, 3.4)
     for ax, (title, cloud) in zip(axes[0], clouds.items(), strict=True):
         unit = nn_scale(cloud)
         plot_barcode([d / unit for d in persistence(cloud, maxdim=1)], ax=ax, title=title, max_bars=max_bars)
@@ -197,12 +203,11 @@ def plot_betti_grid(tables: dict[str, pd.DataFrame], dims: tuple[int, ...] = (0,
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
     import numpy as np
 
     if not tables:
         raise ValueError("need at least one table to draw")
-    fig, axes = plt.subplots(len(tables), len(dims), figsize=(5.4 * len(dims), 3.2 * len(tables)), squeeze=False)
+    fig, axes = panels(len(dims), 5.4, 3.2, rows=len(tables))
     for row, (title, table) in zip(axes, tables.items(), strict=True):
         missing = {"k", "n", "dim", "betti"} - set(table.columns)
         if missing:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .datasets import nine_rings, nine_spheres
 from .hops import knn_hop_matrix
-from .plotting import plot_barcode
+from .plotting import panels, plot_barcode
 from .shapes import circle, clusters, sphere, torus
 from .topology import betti_numbers, persistence
 
@@ -45,9 +45,8 @@ def _draw_rips(ax, X: np.ndarray, scale: float) -> None:
 
 def plot_rips(X: np.ndarray, scales: Sequence[float]):
     """The Vietoris-Rips complex of a planar cloud at each scale (edges and filled triangles), with its b0, b1."""
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(scales), figsize=(3 * len(scales), 3.2), squeeze=False)
+    fig, axes = panels(len(scales), 3, 3.2)
     for ax, scale in zip(axes[0], scales, strict=True):
         _draw_rips(ax, np.asarray(X), scale)
         b = betti_numbers(X, method="rips", scale=scale).betti
@@ -156,10 +155,9 @@ def plot_b0_grid(readings: pd.DataFrame, title: str = "", nominal: int = 9):
     ``readings``: rows of one data set and geometry with ``label, k, noise, betti``
     (``toposcope.experiments.geometry.readings``, sampling ``"all"``).
     """
-    import matplotlib.pyplot as plt
 
     labels = sorted(readings.label.unique())
-    fig, axes = plt.subplots(1, len(labels), figsize=(5 * len(labels), 3.6), sharey=True, squeeze=False)
+    fig, axes = panels(len(labels), 5, 3.6, sharey=True)
     for ax, label in zip(axes[0], labels, strict=True):
         part = readings[readings.label == label]
         b0 = part.assign(b0=[b[0] for b in part.betti]).pivot(index="k", columns="noise", values="b0")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..plotting import panels
 from .intervals import mean_interval
 
 __all__ = [
@@ -90,7 +91,6 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
 
     if reading not in SEPARATION_AXIS:
         raise ValueError(f"reading must be one of {sorted(SEPARATION_AXIS)}; got {reading!r}")
@@ -98,7 +98,7 @@ def plot_separation(readings: pd.DataFrame, layers: Sequence[str], labels: Mappi
     bands = reading_bands(readings, reading)
     label, limits = SEPARATION_AXIS[reading]
     shared = limits[1] is not None  # a reading without a fixed top: each panel scales to its own values
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.3 * len(groups), 3.6), sharey=shared, squeeze=False)
+    fig, axes = panels(len(groups), 3.3, 3.6, sharey=shared)
     last, big, small = bands.epoch.max(), bands.n.max(), bands.n.min()
     x = np.arange(len(layers))
     for ax, (group, title) in zip(axes[0], groups.items(), strict=True):

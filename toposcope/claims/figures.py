@@ -12,6 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..plotting import panels
+
 __all__ = [
     "forest_panels",
     "plot_forest",
@@ -189,12 +191,11 @@ def plot_null_profiles(runs: pd.DataFrame, colours: Mapping[str, str] | None = N
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
 
     from .analysis import betti_layer_totals
 
     layouts = list(dict.fromkeys(runs.activation))
-    fig, axes = plt.subplots(1, len(layouts), figsize=(4.2 * len(layouts), 3.6), sharey=True, squeeze=False)
+    fig, axes = panels(len(layouts), 4.2, 3.6, sharey=True)
     for ax, layout in zip(axes[0], layouts, strict=True):
         totals = pd.concat([betti_layer_totals(r.betti).assign(seed=r.seed)
                             for r in runs[runs.activation == layout].itertuples()])  # fmt: skip

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..layouts import LAYOUTS
+from ..plotting import panels
 from .analysis import betti_layer_totals, betti_run_totals, curve_bands, input_readings, rerun_agreement, sweep_table
 from .figures import plot_sweep
 from .survival import km_curves, time_table, times_to_target
@@ -43,19 +44,13 @@ def _layouts(frame: pd.DataFrame) -> list[str]:
     return [name for name in LAYOUTS if name in set(frame.activation)]
 
 
-def _panels(n: int, width: float = 6, height: float = 4, **kwargs):
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, n, figsize=(width * n, height), squeeze=False, **kwargs)
-
-
 def plot_training_curves(runs: pd.DataFrame, title: str = ""):
     """Per data set, each layout's training accuracy per epoch: median over seeds, quartile band, the target.
 
     ``runs``: convergence runs (``dataset, activation, curve, target``).
     """
     datasets = list(dict.fromkeys(runs.dataset))
-    fig, axes = _panels(len(datasets))
+    fig, axes = panels(len(datasets), 6, 4)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         bands = curve_bands(runs[runs.dataset == dataset])
         for layout in _layouts(runs):
@@ -78,7 +73,7 @@ def plot_time_to_target(runs: pd.DataFrame, target: float | None = None, title: 
     """
     target = float(runs["target"].iloc[0]) if target is None else target
     datasets = list(dict.fromkeys(runs.dataset))
-    fig, axes = _panels(len(datasets))
+    fig, axes = panels(len(datasets), 6, 4)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         km = km_curves(runs[runs.dataset == dataset], target)
         for layout in _layouts(runs):
@@ -113,7 +108,7 @@ def plot_budgets(budgets: Sequence[tuple[pd.DataFrame, str]], budget: int = 60):
 
     ``budgets``: ``(runs, where they ran)`` per panel, runs on the clean spheres.
     """
-    fig, axes = _panels(len(budgets), sharey=True)
+    fig, axes = panels(len(budgets), 6, 4, sharey=True)
     for ax, (runs, where) in zip(axes[0], budgets, strict=True):
         target = float(runs["target"].iloc[0])
         km = km_curves(runs, target)
@@ -164,8 +159,7 @@ def plot_betti_profiles(runs: pd.DataFrame):
     datasets = list(dict.fromkeys(runs.dataset))
     first = runs[runs.seed == runs.groupby("dataset").seed.transform("min")]
     columns = first.groupby("dataset").size().max()
-    fig, axes = plt.subplots(len(datasets), columns, figsize=(4 * columns, 3.9 * len(datasets)), squeeze=False,
-                             sharey="row")  # fmt: skip
+    fig, axes = panels(columns, 4, 3.9, rows=len(datasets), sharey="row")
     for row, dataset in zip(axes, datasets, strict=True):
         part = first[first.dataset == dataset]
         for ax, record in zip(row, part.itertuples(), strict=False):
@@ -188,7 +182,7 @@ def plot_betti_totals(runs: pd.DataFrame):
     """Per data set, each layout's hidden-layer Betti total per epoch: every seed (thin) and their mean (thick)."""
     totals = betti_run_totals(runs)
     datasets = list(dict.fromkeys(totals.dataset))
-    fig, axes = _panels(len(datasets), height=3.8)
+    fig, axes = panels(len(datasets), 6, 3.8)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         part = totals[totals.dataset == dataset]
         for layout, group in part.groupby("activation", sort=False):
@@ -217,7 +211,7 @@ def null_totals(runs: pd.DataFrame) -> pd.DataFrame:
 
 def plot_sweeps(sweeps: Sequence[tuple[pd.DataFrame, str]], experiment: str, by: str, xlabel: str):
     """One panel per ``(runs, label)`` sweep of ``experiment`` over ``by``; returns the figure and its tables."""
-    fig, axes = _panels(len(sweeps), height=3.6)
+    fig, axes = panels(len(sweeps), 6, 3.6)
     tables = []
     for ax, (runs, label) in zip(axes[0], sweeps, strict=True):
         tables.append(sweep_table(runs[runs.experiment == experiment], by))

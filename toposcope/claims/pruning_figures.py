@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..plotting import panels
 from ..pruning import CRITERIA, l1_scores, shape_scores
 from .pruning_tables import pruning_accuracy
 
@@ -30,9 +31,8 @@ def filter_scores(model, data, per_class: int) -> pd.DataFrame:
 
 def plot_scores_against_rms(filters: pd.DataFrame, criteria: Sequence[str] = CRITERIA):
     """Each criterion's score of every filter against the RMS of the filter's output, coloured by layer."""
-    import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(criteria), figsize=(4 * len(criteria), 3.6), squeeze=False)
+    fig, axes = panels(len(criteria), 4, 3.6)
     for ax, name in zip(axes[0], criteria, strict=True):
         for layer, part in filters.groupby("layer"):
             ax.scatter(part.rms, part[name], s=12, label=layer)
@@ -85,12 +85,11 @@ def plot_sparsity_curves(rows: pd.DataFrame):
 def plot_pruning_accuracy(runs: pd.DataFrame, criteria: Sequence[str] = ("betti", "betti_filter", "random", "l1")):
     """Per pruning rule, each criterion's test accuracy after pruning (mean bar, range line) per fine-tuning length,
     against the unpruned models' mean (dotted)."""
-    import matplotlib.pyplot as plt
 
     pruned = runs[runs.criterion != "unpruned"]
     base = runs.loc[runs.criterion == "unpruned", "accuracy"].mean()
     rules = list(dict.fromkeys(pruned.rule))
-    fig, axes = plt.subplots(1, len(rules), figsize=(4 * len(rules), 3.8), sharey=True, squeeze=False)
+    fig, axes = panels(len(rules), 4, 3.8, sharey=True)
     for ax, rule in zip(axes[0], rules, strict=True):
         for j, epochs in enumerate(sorted(pruned.finetune_epochs.unique())):
             stats = pruning_accuracy(pruned, rule, epochs, list(criteria))

@@ -235,6 +235,9 @@ def test_chapter_runs_prefers_committed_results(tmp_path, monkeypatch):
     committed = RESULTS / "mlp_full.jsonl"
     recomputed, main, label, profile = mlp.chapter_runs("smoke", committed)
     assert len(main) == len(analysis.runs(committed)) and profile == "full" and "committed" in label
+    resumed = tmp_path / "resumed.jsonl"  # the full profile resumes into the committed file: its runs are the main
+    recomputed, main, label, profile = mlp.chapter_runs("full", resumed)
+    assert main is recomputed and len(main) == 1 and profile == "full" and "committed" in label
 
 
 # -- chapter 4 ---------------------------------------------------------------------------------------------

@@ -154,7 +154,10 @@ def chapter_runs(profile: str, committed: str | Path) -> tuple[pd.DataFrame, pd.
 
     out = Path(tempfile.mkdtemp()) / "mlp_smoke.jsonl" if profile == "smoke" else committed
     recomputed = run(profile, out, progress=False).frame()
-    full = ResultStore(committed).frame() if Path(committed).exists() else None
+    if profile == "full":  # the runs were resumed into the committed file: it is read already
+        full = recomputed
+    else:
+        full = ResultStore(committed).frame() if Path(committed).exists() else None
     if full is not None and not full.empty:
         return recomputed, full, "full profile (committed results)", "full"
     return recomputed, recomputed, f"{profile} profile (computed on this page)", profile

@@ -118,6 +118,79 @@ def test_merge_verdicts_read_apart_as_higher():
     assert verdict(None, "classes stay").verdict == "not yet measured"
 
 
+def _edit(frame, layout, keep):
+    """``frame`` with the readings of ``layout``'s runs filtered by ``keep(row)`` (a copy)."""
+    frame = frame.copy()
+    frame["readings"] = [[row for row in run.readings if keep(row)] if run.activation == layout else run.readings
+                         for run in frame.itertuples()]  # fmt: skip
+    return frame
+
+
+def test_reading_claims_without_both_arms_are_not_yet_measured_whole():
+    share = {"relu": 0.3, "topo_sine_mid": 0.2}
+    no_share = _edit(runs(share), "topo_sine_mid", lambda row: row["reading"] != "cross_share")
+    unmeasured = verdict(no_share, "classes separate")
+    assert (unmeasured.verdict, unmeasured.claim, unmeasured.section, unmeasured.part, unmeasured.family,
+            unmeasured.setting) == ("not yet measured", "classes separate further in a CNN: topo_sine_mid on "
+                                    "Fashion-MNIST", "05_cnn", "direction", "classes separate further in a CNN",
+                                    "topo_sine_mid, Fashion-MNIST")  # fmt: skip
+    assert unmeasured.paper == "the classes apart by the last layer (figure 5's goal), further than with ReLU"
+    no_bars = _edit(runs(share), "topo_sine_mid", lambda row: not row["reading"].startswith("long"))
+    bars = verdict(no_bars, "Betti")
+    assert (bars.verdict, bars.claim, bars.section, bars.setting, bars.paper) == (
+        "not yet measured", "Betti numbers fall further in a CNN: topo_sine_mid on Fashion-MNIST, long bars",
+        "05_cnn", "topo_sine_mid, Fashion-MNIST, long bars",
+        "lower Betti numbers through the CNN than ReLU (figures 7, 9)")  # fmt: skip
+    apart = runs(share)  # both arms read, but on different seeds: nothing to pair
+    apart.loc[apart.activation == "topo_sine_mid", "seed"] += 10
+    assert verdict(apart, "classes separate").verdict == "not yet measured"
+
+
+def test_separation_reasons_in_words():
+    held = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}), "classes separate")
+    assert held.reason == "classes further apart than with ReLU (whole interval below 1)"
+    against = verdict(runs({"relu": 0.2, "topo_sine_mid": 0.3}), "classes separate")
+    assert against.reason == "classes closer together than with ReLU (whole interval above 1)"
+    same = {"relu": 0.3, "topo_sine_mid": 0.3}
+    even = verdict(runs(same, merge={"relu": 2.0, "topo_sine_mid": 2.0}), "classes stay")
+    assert even.reason == "no clear difference from ReLU (interval contains 1)"
+    both = verdict(runs({"relu": 0.9, "topo_sine_mid": 0.9}), "classes separate")
+    assert both.reason == ("the relu and topo_sine_mid reading is not clearly below its "
+                           "shuffled-label null, so it shows no class structure to compare")  # fmt: skip
+
+
+def test_a_reading_equal_to_its_null_shows_no_class_structure():
+    frame = runs({"relu": 0.3, "topo_sine_mid": 0.2})
+    for run in frame.itertuples():  # ReLU's share is exactly its null in every seed: a gap of 0, no spread
+        if run.activation == "relu":
+            for row in run.readings:
+                if row["reading"] == "cross_share":
+                    row["value"] = row["null"]
+    equal = verdict(frame, "classes separate")
+    assert equal.verdict == "not measurable here" and "the relu reading is not clearly below" in equal.reason
+
+
+def test_long_bars_reasons_and_guards():
+    more = runs({"relu": 0.3, "topo_sine_mid": 0.2}, bars=(1, 2), bars_null=(1, 0))
+    for run in more.itertuples():  # the sine layout reads more long loops than ReLU
+        if run.activation == "topo_sine_mid":
+            for row in run.readings:
+                if row["reading"] == "long_h1":
+                    row["value"] = 3 if row["class"] != 2 or run.seed % 2 else 2
+    against = verdict(more, "Betti")
+    assert (against.verdict, against.reason) == ("contradicted", "more long bars than ReLU (whole interval above 1)")
+    few = verdict(more[more.seed < 2], "Betti")
+    assert few.reason == "2 independent units, fewer than the 3 this claim needs"
+    for run in more.itertuples():  # at 50 points a class the sine layout reads as many loops as ReLU
+        if run.activation == "topo_sine_mid":
+            for row in run.readings:
+                if row["reading"] == "long_h1" and row["n"] == 50:
+                    row["value"] = 2
+    moving = verdict(more, "Betti")
+    assert moving.reason == ("the ratio moves with the sample (1.00 at 50 images a class, "
+                             "outside the 95% interval at 100), so it reads the sample, not the layer")  # fmt: skip
+
+
 # -- the fixed-scale CNN Betti claim (image_claims), on synthetic runs: every verdict and guard ----------------
 
 

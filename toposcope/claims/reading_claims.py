@@ -68,8 +68,7 @@ def cnn_reading_claims(cnn: pd.DataFrame | None) -> list[Verdict]:
       Gaussian null (no topology to fall), or where the ratio at the fewest points
       a class falls outside the 95% interval at the most.
     """
-    runs = runs_of(cnn, "cnn")
-    readings = cnn_readings(runs) if len(runs) else cnn_readings(pd.DataFrame(columns=["experiment"]))
+    readings = cnn_readings(runs_of(cnn, "cnn"))
     verdicts = []
     for dataset, label in CNN_DATASETS.items():
         part = readings[readings.dataset == dataset]

@@ -223,6 +223,20 @@ def test_criterion_and_speed_claims_from_sparsity_results():
     assert scoped.loc["relative Betti criterion keeps more accuracy than random pruning, global"].verdict == (
         "contradicted"
     )
+    rows = table.loc[["relative Betti criterion keeps more accuracy than random pruning",
+                      "relative Betti criterion keeps more accuracy than l1 pruning",
+                      "correlation Betti criterion keeps more accuracy than l1 pruning"],
+                     ["verdict", "reason", "paper", "section", "family", "setting"]].values.tolist()  # fmt: skip
+    paper = "(extension) Betti-chosen filters matter less than others"
+    assert rows == [  # a criterion without runs, or without its baseline, is not yet measured (later ones too)
+        ["holds", "relative keeps more accuracy than random (whole interval below 1)", paper, "04_pruning",
+         "shape criteria beat random pruning", "relative, per layer"],
+        ["not yet measured", "no runs", paper, "04_pruning", "shape criteria beat l1 pruning", "relative, per layer"],
+        ["not yet measured", "no runs", paper, "04_pruning", "shape criteria beat l1 pruning",
+         "correlation, per layer"],
+    ]  # fmt: skip
+    assert worse.loc["relative Betti criterion keeps more accuracy than random pruning"].reason == (
+        "relative keeps less accuracy than random (whole interval above 1)")
 
 
 def pruning_runs(latency_betti: list[float], latency_random: list[float], drop: float = 0.005, bytes_betti: int = 400,
@@ -500,3 +514,65 @@ def test_legacy_claims_read_every_legacy_activation_present():
     frame = convergence({"topo_sine_mid": [15, 16] * 5, "sigmoid": [30, 31] * 5})  # the last legacy only
     rows = convergence_module.legacy_claims(frame)
     assert {v.claim for v in rows} >= {"topo_sine_mid needs fewer epochs than sigmoid on nine rings: direction"}
+
+
+def mechanism_runs(early: dict[str, list[int]], reach: dict[str, list], dataset="rings", epochs=60) -> pd.DataFrame:
+    """Betti runs with training curves: a hidden-layer total of 50 at epoch 0, ``early`` at epoch 1 (the first
+    checkpoint after 0) and 7 at epoch 5; each run reaches the target at ``reach`` (None: never)."""
+    rows = []
+    for activation, values in early.items():
+        for seed, value in enumerate(values):
+            records = [{"epoch": e, "layer": "act1", "layer_index": 1, "class": 0, "dim": 0, "betti": b,
+                        "n_points": 500} for e, b in ((0, 50), (1, value), (5, 7))]  # fmt: skip
+            rows.append({"experiment": "betti", "dataset": dataset, "activation": activation, "seed": seed,
+                         "betti": records, "curve": curve(reach[activation][seed], epochs), "max_epochs": epochs,
+                         "target": 0.99})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def mechanism_rows(frame):
+    from toposcope.claims.betti import mechanism_claims
+
+    return {v.setting: v for v in mechanism_claims(frame)}
+
+
+def test_mechanism_claim_reads_within_layouts_at_the_first_checkpoint():
+    early = {"relu": [10, 11, 12, 13, 14, 15], "topo_sine_mid": [5, 6, 7, 8, 9, 10]}
+    reach = {"relu": [20, 21, 22, 23, 24, 25], "topo_sine_mid": [10, 11, 12, 13, 14, 15]}
+    rows = mechanism_rows(mechanism_runs(early, reach, dataset="spheres"))
+    unmeasured, held = rows["mechanism, nine rings"], rows["mechanism, nine spheres"]  # rings first, and empty
+    assert (unmeasured.verdict, unmeasured.paper, unmeasured.section) == (
+        "not yet measured", "the reduction in Betti numbers directly translates to faster training convergence",
+        "03_mlp: Claim 2")  # fmt: skip
+    assert (held.verdict, held.reason) == ("holds", "runs with more early topology need more epochs")
+    assert "total at epoch 1 and its epochs to 99% (12 runs, 2 layouts); between layouts' means +1.00 (2 points" \
+        in held.measured  # fmt: skip
+    turned = {a: list(reversed(r)) for a, r in reach.items()}
+    against = mechanism_rows(mechanism_runs(early, turned))["mechanism, nine rings"]
+    assert (against.verdict, against.reason) == (
+        "contradicted", "runs with more early topology need fewer epochs (the opposite of the mechanism)")
+    flat = mechanism_rows(mechanism_runs(early, {a: [20, 21] * 3 for a in reach}))["mechanism, nine rings"]
+    assert flat.reason == "the early Betti total does not clearly predict the epochs to target (interval contains 0)"
+    one = mechanism_rows(mechanism_runs({"relu": early["relu"] * 2}, {"relu": reach["relu"] * 2}))
+    assert "(12 runs, 1 layouts); between layouts' means +nan (1 points" in one["mechanism, nine rings"].measured
+    few = mechanism_rows(mechanism_runs({a: e[:4] for a, e in early.items()}, reach))["mechanism, nine rings"]
+    assert few.reason == "8 independent units, fewer than the 10 this claim needs"
+
+
+def test_mechanism_table_caps_at_the_budget_and_refuses_runs_censored_early():
+    from toposcope.claims.betti import mechanism_table
+
+    table = mechanism_table(mechanism_runs({"relu": [10, 11]}, {"relu": [20, None]}))
+    assert table[["seed", "epoch", "early", "time", "reached"]].values.tolist() == [[0, 1, 10, 20.0, True],
+                                                                                   [1, 1, 11, 60.0, False]]
+    short = pd.concat([mechanism_runs({"relu": [10]}, {"relu": [20]}),
+                       mechanism_runs({"topo_sine_mid": [10]}, {"topo_sine_mid": [None]}, epochs=30)])  # fmt: skip
+    with pytest.raises(ValueError, match="censored before the budget 60"):
+        mechanism_table(short)
+
+
+def test_betti_claim_pairs_only_seeds_relu_has():
+    runs = betti_runs({"relu": [10] * 5, "topo_sine_mid": [5] * 6}, "rings", ((9, 9),))
+    row = report(None, None, topology=runs).set_index("claim").loc["Betti numbers fall faster: topo_sine_mid on nine "
+                                                                    "rings"]  # fmt: skip
+    assert row.verdict == "holds" and ", 5 seeds" in row.measured

@@ -270,21 +270,17 @@ def _criterion_claims(areas: pd.DataFrame, suffix: str) -> list[Verdict]:
         for baseline in ("random", "l1"):
             claim = f"{criterion} Betti criterion keeps more accuracy than {baseline} pruning{suffix}"
             paper = "(extension) Betti-chosen filters matter less than others"
-            why = ""
             labels = {
                 "part": "direction",
                 "family": f"shape criteria beat {baseline} pruning",
                 "setting": f"{criterion}, {'per layer' if not suffix else suffix.removeprefix(', ')}",
             }
-            if areas.empty:
-                verdicts.append(not_yet_measured(claim, paper, "04_pruning", **labels))
-                continue
             pairs = tuned.pivot_table(index=["activation", "seed"], columns="criterion", values="auc")
             pairs = pairs[[baseline, criterion]].dropna() if {baseline, criterion} <= set(pairs) else pd.DataFrame()
-            guard = check_guards(len(pairs), MIN_SEEDS["pruning"])
-            if pairs.empty:
-                verdicts.append(make_verdict(claim, paper, "", guard, "", why, "04_pruning", **labels))
+            if pairs.empty:  # no runs, or none of this criterion and its baseline on the same model
+                verdicts.append(not_yet_measured(claim, paper, "04_pruning", **labels))
                 continue
+            guard = check_guards(len(pairs), MIN_SEEDS["pruning"])
             ratio, low, high = ratio_interval(pairs[baseline].to_numpy(), pairs[criterion].to_numpy())
             measured = (f"AUC after fine-tuning {pairs[criterion].mean():.3f} vs {baseline} "
                         f"{pairs[baseline].mean():.3f}: ratio {ratio:.3f} [95% CI {low:.3f}-{high:.3f}], "

@@ -130,6 +130,11 @@ EQUIVALENT: dict[str, str] = {
     "toposcope.claims.convergence.x__dying_rows__mutmut_223": "both counts are len(both): the guard names the "
     "reference whenever it fires, never the layout",
     "toposcope.claims.convergence.x_horizon_curve__mutmut_35": "numpy's linspace makes 50 points by default",
+    **{f"toposcope.claims.reading_claims.x__separation_verdict__mutmut_{i}": "the gap to the null scaled by another "
+       "number of the same sign (or divided by +-1): only the sign of its interval's lower end is read"
+       for i in (136, 140, 142)},
+    "toposcope.claims.betti.x_mechanism_table__mutmut_81": "a left join of the first checkpoints on the times: every "
+    "run with a checkpoint has a time (both come from the same runs), so it is the inner join",
     "toposcope.claims.image_claims.x_cnn_claims__mutmut_11": "cnn_betti of no runs is an empty table, which reads "
     "as no runs as None does",
     "toposcope.claims.sweeps.x_sweep_cells__mutmut_3": "groupby(sort=None): None is falsy, as False",

@@ -275,9 +275,11 @@ def _criterion_claims(areas: pd.DataFrame, suffix: str) -> list[Verdict]:
                 "family": f"shape criteria beat {baseline} pruning",
                 "setting": f"{criterion}, {'per layer' if not suffix else suffix.removeprefix(', ')}",
             }
-            pairs = tuned.pivot_table(index=["activation", "seed"], columns="criterion", values="auc")
-            pairs = pairs[[baseline, criterion]].dropna() if {baseline, criterion} <= set(pairs) else pd.DataFrame()
-            if pairs.empty:  # no runs, or none of this criterion and its baseline on the same model
+            pairs = pd.DataFrame()  # no runs, or none of this criterion and its baseline on the same model
+            if not areas.empty:
+                pairs = tuned.pivot_table(index=["activation", "seed"], columns="criterion", values="auc")
+                pairs = pairs[[baseline, criterion]].dropna() if {baseline, criterion} <= set(pairs) else pairs[:0]
+            if pairs.empty:
                 verdicts.append(not_yet_measured(claim, paper, "04_pruning", **labels))
                 continue
             guard = check_guards(len(pairs), MIN_SEEDS["pruning"])

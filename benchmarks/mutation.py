@@ -133,6 +133,15 @@ EQUIVALENT: dict[str, str] = {
     **{f"toposcope.claims.reading_claims.x__separation_verdict__mutmut_{i}": "the gap to the null scaled by another "
        "number of the same sign (or divided by +-1): only the sign of its interval's lower end is read"
        for i in (136, 140, 142)},
+    **{name: "part='direction' is Verdict's default part" for name in (
+        "toposcope.claims.betti.x_betti_claims__mutmut_122", "toposcope.claims.sweeps.x_lr_claims__mutmut_39",
+        "toposcope.claims.sweeps.x_lr_claims__mutmut_117", "toposcope.claims.sweeps.x_lr_claims__mutmut_180")},
+    **{f"toposcope.claims.betti.x_mechanism_table__mutmut_{i}": "the capped times go to another column: no time "
+       "exceeds the budget (each is an epoch of its run's curve), so capping changes none; the call, which refuses "
+       "runs censored early, still runs" for i in (59, 60)},
+    **{f"toposcope.claims.betti.x_mechanism_claims__mutmut_{i}": "the correlation between layouts' means of one "
+       "layout: correlation_interval of one point is nan, as the guarded branch gives" for i in (75, 81)},
+    "toposcope.claims.betti.x_mechanism_claims__mutmut_85": _NAN,
     "toposcope.claims.betti.x_mechanism_table__mutmut_81": "a left join of the first checkpoints on the times: every "
     "run with a checkpoint has a time (both come from the same runs), so it is the inner join",
     "toposcope.claims.image_claims.x_cnn_claims__mutmut_11": "cnn_betti of no runs is an empty table, which reads "

@@ -329,6 +329,45 @@ def test_learning_rate_spread_and_best_rate():
     assert all(v.verdict == "inconclusive" and "learning rate 0.01 (relu) has 50%" in v.reason for v in guarded)
 
 
+def test_learning_rate_claims_reasons_guards_and_unmeasured_rows():
+    steady = [20 + s for s in range(10)]
+    values = {1e-3: {"relu": [3 * t for t in steady], "topo_sine_mid": steady},
+              3e-3: {"relu": steady, "topo_sine_mid": [t - 5 for t in steady]}}  # fmt: skip
+    budgets = {1e-3: 100, 3e-3: 100}
+    rows = verdicts.lr_claims(sweep("learning_rate", "lr", values, budgets))
+    assert [(v.verdict, v.reason, v.part, v.family, v.setting) for v in rows] == [
+        ("holds", "topo_sine_mid's epochs vary less over learning rates than ReLU's (whole interval below 1)",
+         "direction", "less learning-rate tuning", "topo_sine_mid"),
+        ("holds", "faster than ReLU, each at its best rate (whole interval below 1)", "direction",
+         "less learning-rate tuning", "topo_sine_mid, best")]  # fmt: skip
+    turned = {lr: {"relu": arms["topo_sine_mid"], "topo_sine_mid": arms["relu"]} for lr, arms in values.items()}
+    assert [v.reason for v in verdicts.lr_claims(sweep("learning_rate", "lr", turned, budgets))] == [
+        "topo_sine_mid's epochs vary more over learning rates than ReLU's (whole interval above 1)",
+        "slower than ReLU, each at its best rate (whole interval above 1)"]  # fmt: skip
+    up, down = ([round(t * 1.1) if s % 2 == odd else t for s, t in enumerate(steady)] for odd in (0, 1))
+    even = {1e-3: {"relu": steady, "topo_sine_mid": steady}, 3e-3: {"relu": up, "topo_sine_mid": down}}
+    assert [v.reason for v in verdicts.lr_claims(sweep("learning_rate", "lr", even, budgets))] == [
+        "no clear difference in sensitivity (interval contains 1)",
+        "not clearly faster at the best rates (interval contains 1)"]  # fmt: skip
+    few = verdicts.lr_claims(sweep("learning_rate", "lr", {lr: {a: t[:5] for a, t in arms.items()}
+                                                           for lr, arms in values.items()}, budgets))  # fmt: skip
+    assert [v.reason for v in few] == ["5 independent units, fewer than the 10 this claim needs"] * 2
+    quarter = {lr: {a: t + t[:2] for a, t in arms.items()} for lr, arms in values.items()}  # 12 seeds
+    quarter[1e-2] = {"relu": [None] * 3 + steady[:9], "topo_sine_mid": steady + steady[:2]}  # 25%: not more
+    budgets[1e-2] = 100
+    assert [v.verdict for v in verdicts.lr_claims(sweep("learning_rate", "lr", quarter, budgets))] == ["holds"] * 2
+    one_rate = sweep("learning_rate", "lr", {1e-3: values[1e-3]}, budgets)
+    for frame, setting in ((None, ""), (one_rate, "long")):
+        rows = verdicts.lr_claims(frame, setting=setting)
+        suffix = f" ({setting})" if setting else ""
+        assert [(v.claim, v.paper, v.verdict, v.section, v.part, v.setting) for v in rows] == [
+            (f"topo_sine_mid needs less learning-rate tuning than ReLU{suffix}", "less sensitive to the learning rate",
+             "not yet measured", "03_mlp: Claim 4", "direction", setting or "topo_sine_mid"),
+            (f"topo_sine_mid at its best learning rate is faster than ReLU at its best{suffix}",
+             "(implied) tuned for each, the sine is faster", "not yet measured", "03_mlp: Claim 4", "direction",
+             setting or "topo_sine_mid")]  # fmt: skip
+
+
 def test_committed_report_matches_its_snapshot():
     """Every field of every row of the report of the committed results, against data/results/report.csv.
 

@@ -38,6 +38,7 @@ def test_bad_input():
         knn_indices(X, True)
     with pytest.raises(ValueError, match="NaN"):
         knn_indices(np.array([[0.0, np.nan], [1, 1]]), 1)
+    assert knn_indices(np.array([[0.0, np.nan], [1, 1]]), 1, check_finite=False).shape == (2, 1)  # not checked
     with pytest.raises(ValueError, match="2-D"):
         knn_indices(np.zeros(3), 1)
     with pytest.raises(ValueError, match="block"):

@@ -21,7 +21,7 @@ __all__ = ["knn_indices", "pairwise_distances"]
 
 
 def knn_indices(X: Any, k: int, *, device: str | torch.device | None = None, block: int = 2048,
-                dtype: torch.dtype = torch.float64) -> np.ndarray:  # fmt: skip
+                dtype: torch.dtype = torch.float64, check_finite: bool = True) -> np.ndarray:  # fmt: skip
     """Indices of each point's ``k`` nearest points, the point itself first, nearest first.
 
     Exact up to ties (two neighbours at the same distance may come in either
@@ -38,6 +38,10 @@ def knn_indices(X: Any, k: int, *, device: str | torch.device | None = None, blo
     block : int, default 2048
         Rows of the distance matrix held at once (memory: ``block * n`` numbers).
     dtype : torch.dtype, default torch.float64
+    check_finite : bool, default True
+        Check that the cloud holds no NaN or inf (as scipy's ``check_finite``).
+        ``False`` skips a pass over the cloud for callers that checked it already;
+        a non-finite cloud then gives meaningless neighbours.
 
     Returns
     -------
@@ -49,7 +53,7 @@ def knn_indices(X: Any, k: int, *, device: str | torch.device | None = None, blo
     ValueError
         On a cloud that is not 2-D or not finite, a ``k`` out of range, or a ``block`` below 1.
     """
-    points = _points(X, device, dtype)
+    points = _points(X, device, dtype, check_finite)
     n = len(points)
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= n:
         raise ValueError(f"k must be an integer from 1 to the {n} points; got {k!r}")
@@ -105,13 +109,13 @@ def pairwise_distances(X: Any, *, device: str | torch.device | None = None, bloc
     return out
 
 
-def _points(X: Any, device: str | torch.device | None, dtype: torch.dtype) -> torch.Tensor:
-    """``X`` as a checked 2-D, finite tensor on ``device`` (default: where it is)."""
+def _points(X: Any, device: str | torch.device | None, dtype: torch.dtype, check_finite: bool = True) -> torch.Tensor:
+    """``X`` as a checked 2-D tensor on ``device`` (default: where it is), finite unless ``check_finite`` is False."""
     points = X if isinstance(X, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(X))
     points = points.detach().to(device=device or points.device, dtype=dtype)
     if points.ndim != 2 or len(points) < 1:
         raise ValueError(f"need a 2-D cloud of at least one point; got shape {tuple(points.shape)}")
-    if not torch.isfinite(points).all():
+    if check_finite and not torch.isfinite(points).all():
         raise ValueError("the cloud holds NaN or inf: no neighbours to find")
     return points
 

@@ -90,7 +90,8 @@ def _class_neighbours(X: Any, y: Any, k: int, device: Any) -> tuple[np.ndarray, 
     labels = check_labels(y, len(cloud))
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k < len(cloud):
         raise ValueError(f"k must be an integer from 1 to {len(cloud) - 1}; got {k!r}")
-    return labels, knn_indices(normalise(cloud)[0], int(k) + 1, device=device or "cpu", dtype=torch.float32)[:, 1:]
+    return labels, knn_indices(normalise(cloud)[0], int(k) + 1, device=device or "cpu", dtype=torch.float32,
+                               check_finite=False)[:, 1:]
 
 
 def _share(labels: np.ndarray, neighbours: np.ndarray) -> float:

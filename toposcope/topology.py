@@ -287,7 +287,7 @@ def betti_curve(
     if device is None and arr.shape[1] <= KD_TREE_MAX_DIM:
         neighbours = cKDTree(arr).query(arr, k=max(used))[1].reshape(len(arr), -1)
     else:
-        neighbours = knn_indices(arr, max(used), device=device or "cpu")
+        neighbours = knn_indices(arr, max(used), device=device or "cpu", check_finite=False)  # prepare checked it
     results = []
     for k in used:
         betti = graph_betti(_hop_graph(arr, k, int(hops), neighbours), maxdim, engine)

@@ -85,22 +85,24 @@ def test_unmeasured_reading_rows_keep_their_claim_paper_and_section():
          "through the CNN than ReLU (figures 7, 9)", "not yet measured", "05_cnn", "direction"]]
 
 
+def _set(frame, layout, reading, value, n=None):
+    """Set each ``reading`` row of ``layout``'s runs (at ``n`` images a class, if given) to ``value(row, seed)``,
+    in place."""
+    for run in frame.itertuples():
+        if run.activation == layout:
+            for row in run.readings:
+                if row["reading"] == reading and n in (None, row["n"]):
+                    row["value"] = value(row, run.seed)
+
+
 def test_long_bars_verdicts():
     frozen = verdict(runs({"relu": 0.3, "topo_sine_mid": 0.2}), "Betti")
     assert frozen.verdict == "not measurable here" and "equals that of a Gaussian" in frozen.reason
     moving = runs({"relu": 0.3, "topo_sine_mid": 0.2}, bars=(1, 2), bars_null=(1, 0))
-    for run in moving.itertuples():  # the sine layout reads fewer long loops
-        if run.activation == "topo_sine_mid":
-            for row in run.readings:
-                if row["reading"] == "long_h1":
-                    row["value"] = 1 if row["class"] != 2 or run.seed % 2 else 0
+    _set(moving, "topo_sine_mid", "long_h1", lambda row, seed: 1 if row["class"] != 2 or seed % 2 else 0)  # fewer
     held = verdict(moving, "Betti")
     assert (held.verdict, held.reason) == ("holds", "fewer long bars than ReLU (whole interval below 1)")
-    for run in moving.itertuples():  # at 50 points a class the sine layout reads as many loops as ReLU
-        if run.activation == "topo_sine_mid":
-            for row in run.readings:
-                if row["reading"] == "long_h1" and row["n"] == 50:
-                    row["value"] = 2
+    _set(moving, "topo_sine_mid", "long_h1", lambda row, seed: 2, n=50)  # at 50 points a class as many as ReLU
     small = verdict(moving, "Betti")
     assert small.verdict == "not measurable here" and "1.00 at 50 images a class" in small.reason
 
@@ -161,31 +163,19 @@ def test_separation_reasons_in_words():
 
 def test_a_reading_equal_to_its_null_shows_no_class_structure():
     frame = runs({"relu": 0.3, "topo_sine_mid": 0.2})
-    for run in frame.itertuples():  # ReLU's share is exactly its null in every seed: a gap of 0, no spread
-        if run.activation == "relu":
-            for row in run.readings:
-                if row["reading"] == "cross_share":
-                    row["value"] = row["null"]
+    _set(frame, "relu", "cross_share", lambda row, seed: row["null"])  # exactly its null: a gap of 0, no spread
     equal = verdict(frame, "classes separate")
     assert equal.verdict == "not measurable here" and "the relu reading is not clearly below" in equal.reason
 
 
 def test_long_bars_reasons_and_guards():
     more = runs({"relu": 0.3, "topo_sine_mid": 0.2}, bars=(1, 2), bars_null=(1, 0))
-    for run in more.itertuples():  # the sine layout reads more long loops than ReLU
-        if run.activation == "topo_sine_mid":
-            for row in run.readings:
-                if row["reading"] == "long_h1":
-                    row["value"] = 3 if row["class"] != 2 or run.seed % 2 else 2
+    _set(more, "topo_sine_mid", "long_h1", lambda row, seed: 3 if row["class"] != 2 or seed % 2 else 2)  # more
     against = verdict(more, "Betti")
     assert (against.verdict, against.reason) == ("contradicted", "more long bars than ReLU (whole interval above 1)")
     few = verdict(more[more.seed < 2], "Betti")
     assert few.reason == "2 independent units, fewer than the 3 this claim needs"
-    for run in more.itertuples():  # at 50 points a class the sine layout reads as many loops as ReLU
-        if run.activation == "topo_sine_mid":
-            for row in run.readings:
-                if row["reading"] == "long_h1" and row["n"] == 50:
-                    row["value"] = 2
+    _set(more, "topo_sine_mid", "long_h1", lambda row, seed: 2, n=50)  # at 50 points a class as many as ReLU
     moving = verdict(more, "Betti")
     assert moving.reason == ("the ratio moves with the sample (1.00 at 50 images a class, "
                              "outside the 95% interval at 100), so it reads the sample, not the layer")  # fmt: skip
